@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError
 
+from codefoundry.errors import UserError
 from codefoundry.pipeline.stage import StageConfig
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ STAGE_REGISTRY: dict[str, str] = {
 }
 
 
-class RecipeError(ValueError):
+class RecipeError(UserError):
     """A user mistake in a recipe: the message is one line naming the file and the field."""
 
 

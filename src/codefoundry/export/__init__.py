@@ -1,0 +1,24 @@
+"""Exporters: turn a run's verified problems into files trainers read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from codefoundry.export.rl import rl_row
+from codefoundry.export.sft import sft_row
+from codefoundry.export.writer import write_rows
+from codefoundry.pipeline.rundir import RunDir
+from codefoundry.recipe import ExportConfig
+from codefoundry.records import Problem
+
+
+def export_run(run_dir: RunDir, final_stage: str, config: ExportConfig) -> list[Path]:
+    """Write the SFT and RL datasets from ``final_stage``'s committed records; returns the files."""
+    problems = [Problem.model_validate(raw) for raw in run_dir.iter_records(final_stage)]
+    problems = [p for p in problems if p.reference is not None]
+    written: list[Path] = []
+    if config.sft:
+        written += write_rows(run_dir.export_dir, "sft", [sft_row(p) for p in problems], config.formats)
+    if config.rl:
+        written += write_rows(run_dir.export_dir, "rl", [rl_row(p) for p in problems], config.formats)
+    return written

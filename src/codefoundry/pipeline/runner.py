@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
+from codefoundry.errors import UserError
 from codefoundry.pipeline.rundir import RunDir
 from codefoundry.pipeline.stage import Stage, StageContext
 from codefoundry.recipe import Recipe, RecipeError, recipe_from_dict, stage_class
@@ -121,7 +122,10 @@ def run_recipe(
 
 def _load_inputs(stage: Stage, previous: str | None, run_dir: RunDir) -> list[BaseModel]:
     if previous is None:
-        return list(stage.inputs())
+        try:
+            return list(stage.inputs())
+        except (ValueError, FileNotFoundError) as exc:  # a source's config names something unusable
+            raise UserError(f"stage {stage.kind}: {exc}") from None
     assert stage.input_type is not None, f"{stage.kind} must declare input_type"
     return [stage.input_type.model_validate(raw) for raw in run_dir.iter_records(previous)]
 
@@ -172,3 +176,26 @@ def _run_stage(
     report.seconds = time.monotonic() - started
     progress.stage_finished(report)
     return report
+
+
+def execute(
+    recipe: Recipe,
+    run_path: Path,
+    *,
+    progress: ProgressSink | None = None,
+    preview_limit: int | None = None,
+) -> dict[str, Any]:
+    """A whole run: the stages (resuming), the export, and the summary written to ``summary.json``."""
+    from codefoundry.export import export_run
+    from codefoundry.pipeline.rundir import write_json_atomic
+    from codefoundry.pipeline.summary import summarize
+
+    report = run_recipe(recipe, run_path, progress=progress, preview_limit=preview_limit)
+    run_dir = RunDir(run_path)
+    names = stage_names(recipe)
+    written = export_run(run_dir, names[-1], recipe.export)
+    summary = summarize(run_dir, names)
+    summary["seconds"] = round(report.seconds, 2)
+    summary["exported"] = [str(p) for p in written]
+    write_json_atomic(run_dir.summary_path, summary)
+    return summary

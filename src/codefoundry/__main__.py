@@ -1,0 +1,3 @@
+from codefoundry.cli import main
+
+main()

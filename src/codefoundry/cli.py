@@ -1,0 +1,155 @@
+"""The ``codefoundry`` command line: run, preview, status, export, and the sandbox and teacher tools."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+from codefoundry.errors import UserError
+
+if TYPE_CHECKING:
+    from codefoundry.recipe import Recipe
+
+app = typer.Typer(
+    help="Make execution-verified synthetic training data for code models.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+RecipeArg = Annotated[
+    Path | None,
+    typer.Argument(help="YAML recipe; leave out for the built-in default (mine the Python standard library)."),
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    """One clear line on stderr, exit status 2: how every user mistake ends."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(2)
+
+
+def _default_run_dir(name: str) -> Path:
+    return Path("runs") / name
+
+
+@app.command()
+def run(
+    recipe: RecipeArg = None,
+    run_dir: Annotated[Path | None, typer.Option(help="Run directory (default: runs/<recipe name>).")] = None,
+) -> None:
+    """Run a recipe to the end, resuming whatever an earlier run of it in RUN_DIR already finished."""
+    from codefoundry.pipeline.progress import RichProgress, print_summary
+    from codefoundry.pipeline.runner import execute
+    from codefoundry.recipe import load_recipe
+
+    console = Console(stderr=False)
+    try:
+        loaded = load_recipe(recipe)
+        path = run_dir or _default_run_dir(loaded.name)
+        console.print(f"recipe [bold]{loaded.name}[/bold] -> run directory {path}")
+        with RichProgress(console) as sink:
+            summary = execute(loaded, path, progress=sink)
+    except UserError as exc:
+        raise _fail(str(exc)) from None
+    print_summary(console, summary)
+
+
+@app.command()
+def preview(
+    recipe: RecipeArg = None,
+    n: Annotated[int, typer.Option("-n", help="Records entering each stage.", min=1)] = 8,
+) -> None:
+    """Run a recipe on a handful of records (fast) and print the tasks it makes."""
+    from codefoundry.pipeline.progress import RichProgress
+    from codefoundry.pipeline.rundir import RunDir
+    from codefoundry.pipeline.runner import execute, stage_names
+    from codefoundry.recipe import load_recipe
+
+    console = Console()
+    try:
+        loaded = load_recipe(recipe)
+        path = _default_run_dir(loaded.name + ".preview")
+        shutil.rmtree(path, ignore_errors=True)
+        with RichProgress(console) as sink:
+            execute(loaded, path, progress=sink, preview_limit=n)
+    except UserError as exc:
+        raise _fail(str(exc)) from None
+    final = stage_names(loaded)[-1]
+    for raw in RunDir(path).iter_records(final):
+        task = raw["task"]
+        console.rule(f"{task['entry_point']}  ({task['provenance']['path']})")
+        console.print(task["prompt"], markup=False)
+        console.print(
+            f"tests: {len(raw.get('tests', []))}  mutation score: {raw.get('mutation_score')}", markup=False
+        )
+    console.print(f"preview run directory: {path}")
+
+
+@app.command()
+def status(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Show how far a run got: records and drops per stage, drop reasons, teacher usage."""
+    from codefoundry.pipeline.progress import print_summary
+    from codefoundry.pipeline.rundir import RunDir
+    from codefoundry.pipeline.runner import stage_names
+    from codefoundry.pipeline.summary import summarize
+
+    loaded = _run_recipe_of(run_dir)
+    summary = summarize(RunDir(run_dir), stage_names(loaded))
+    teacher = _teacher_usage(run_dir)
+    if teacher:
+        summary["teacher"] = teacher
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    console = Console()
+    print_summary(console, summary)
+    if teacher:
+        console.print_json(data=teacher)
+
+
+def _run_recipe_of(run_dir: Path) -> Recipe:
+    """The recipe snapshot of an existing run directory (a user error if there is none)."""
+    from codefoundry.recipe import load_recipe
+
+    recipe_path = run_dir / "recipe.yaml"
+    try:
+        if not recipe_path.exists():
+            raise UserError(f"{run_dir}: not a codefoundry run directory (no recipe.yaml)")
+        return load_recipe(recipe_path)
+    except UserError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _teacher_usage(run_dir: Path) -> dict | None:
+    try:
+        from codefoundry.teacher.accounting import usage_summary
+    except ImportError:
+        return None
+    return usage_summary(run_dir) or None
+
+
+@app.command()
+def export(run_dir: Annotated[Path, typer.Argument(help="A run directory.")]) -> None:
+    """Write (again) the SFT and RL datasets of a run from its committed records."""
+    from codefoundry.export import export_run
+    from codefoundry.pipeline.rundir import RunDir
+    from codefoundry.pipeline.runner import stage_names
+
+    loaded = _run_recipe_of(run_dir)
+    for path in export_run(RunDir(run_dir), stage_names(loaded)[-1], loaded.export):
+        typer.echo(f"wrote {path}")
+
+
+def main() -> None:
+    """Entry point for ``python -m codefoundry``."""
+    sys.exit(app())

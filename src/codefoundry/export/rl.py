@@ -1,0 +1,34 @@
+"""RL task packs: a prompt plus the tests an execution reward is computed from."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from codefoundry.records import Problem, TestCase
+
+
+def _test_row(test: TestCase) -> dict[str, Any]:
+    return {
+        "id": test.id,
+        "input": json.dumps(test.args if test.args is not None else test.stdin),
+        "expected": json.dumps(test.expected),
+        "split": test.split,
+        "origin": test.origin,
+    }
+
+
+def rl_row(problem: Problem) -> dict[str, Any]:
+    """One RL record. ``input``/``expected`` are JSON text (args list for function tasks, stdin for stdio)."""
+    task = problem.task
+    return {
+        "id": problem.id,
+        "task_id": task.id,
+        "prompt": task.prompt,
+        "language": task.language,
+        "style": task.style,
+        "entry_point": task.entry_point,
+        "tests": [_test_row(t) for t in problem.tests],
+        "source": task.provenance.source,
+        "mutation_score": problem.mutation_score,
+    }

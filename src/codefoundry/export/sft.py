@@ -1,0 +1,33 @@
+"""SFT records: a chat ``messages`` list (user asks, assistant answers with verified code)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from codefoundry.records import Problem
+
+
+def answer_text(problem: Problem) -> str:
+    """The assistant turn: the verified solution in a fenced code block."""
+    assert problem.reference is not None
+    language = problem.task.language
+    return f"```{language}\n{problem.reference.code.strip()}\n```"
+
+
+def sft_row(problem: Problem) -> dict[str, Any]:
+    """One chat-format training example for a verified problem."""
+    task = problem.task
+    return {
+        "id": problem.id,
+        "task_id": task.id,
+        "messages": [
+            {"role": "user", "content": task.prompt},
+            {"role": "assistant", "content": answer_text(problem)},
+        ],
+        "language": task.language,
+        "source": task.provenance.source,
+        "origin": f"{task.provenance.path}:{task.provenance.qualname}",
+        "method": task.provenance.method,
+        "num_tests": len(problem.tests),
+        "mutation_score": problem.mutation_score,
+    }

@@ -1,0 +1,86 @@
+"""Progress bars and the end-of-run summary on the terminal (rich)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from codefoundry.pipeline.runner import ProgressSink, StageReport
+
+
+class RichProgress(ProgressSink):
+    """One bar per stage, with elapsed time and an estimate of what is left."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self._progress = Progress(
+            TextColumn("{task.description:<28}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+        )
+        self._tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> RichProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+    def stage_started(self, name: str, total: int) -> None:
+        self._tasks[name] = self._progress.add_task(name, total=total)
+
+    def advance(self, name: str, n: int) -> None:
+        self._progress.advance(self._tasks[name], n)
+
+    def stage_finished(self, report: StageReport) -> None:
+        if report.name not in self._tasks:  # finished in an earlier run
+            self._progress.console.print(f"{report.name:<28} already done ({report.records} records)")
+
+
+def print_summary(console: Console, summary: dict[str, Any]) -> None:
+    """The one-screen summary: stages, drop reasons, tests per task, mutation scores, time."""
+    table = Table(title="codefoundry run summary", title_justify="left")
+    for column in ("stage", "kept", "dropped", "seconds", "top drop reasons"):
+        table.add_column(column, justify="right" if column in ("kept", "dropped", "seconds") else "left")
+    for stage in summary["stages"]:
+        reasons = ", ".join(f"{k} {v}" for k, v in list(stage["drop_reasons"].items())[:4])
+        table.add_row(
+            stage["stage"] + ("" if stage["done"] else " (unfinished)"),
+            str(stage["records"]),
+            str(stage["drops"]),
+            f"{stage['seconds']:.1f}",
+            reasons,
+        )
+    console.print(table)
+    final = summary.get("final", {})
+    console.print(f"verified tasks: [bold]{final.get('tasks', 0)}[/bold]")
+    if "tests_per_task" in final:
+        t = final["tests_per_task"]
+        console.print(
+            f"tests per task: min {t['min']}, median {t['median']}, max {t['max']} "
+            f"(holdout median {t['holdout_median']})"
+        )
+    if "mutation_score" in final:
+        m = final["mutation_score"]
+        histogram = "  ".join(f"{k}: {v}" for k, v in m["histogram"].items())
+        console.print(f"mutation score: min {m['min']}, median {m['median']}, mean {m['mean']}  |  {histogram}")
+    if "seconds" in summary:
+        console.print(f"time: {summary['seconds']:.1f} s")
+    for path in summary.get("exported", []):
+        console.print(f"wrote {path}")
