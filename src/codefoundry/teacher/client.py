@@ -1,0 +1,512 @@
+"""One async client for every OpenAI-compatible teacher (vLLM, SGLang, llama.cpp, Ollama, hosted APIs).
+
+Why it is shaped this way:
+- a semaphore per teacher keeps exactly ``max_concurrency`` calls in flight, so a server is saturated but not
+  flooded; it is held only during an HTTP attempt, never during a backoff sleep;
+- 429/5xx/timeouts/resets/garbled bodies are retried with exponential backoff and jitter, honouring
+  ``Retry-After``; anything else becomes a recorded failure reason. ``run``/``generate_many`` never raise for a
+  failed call, so one bad request cannot kill a batch, and none is silently dropped;
+- each sample is cached by content hash *before* it is returned, so a killed run pays for nothing twice;
+- every paid call is accounted (tokens, cost, latency) per teacher and per stage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from codefoundry.teacher.accounting import Accounting
+from codefoundry.teacher.cache import TeacherCache, cache_key
+from codefoundry.teacher.config import Sampling, TeacherConfig
+
+log = logging.getLogger(__name__)
+
+Message = dict[str, Any]
+ResponseFormat = dict[str, Any] | type[BaseModel] | None
+
+_RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+
+
+class Completion(BaseModel):
+    """One sample of a teacher's answer."""
+
+    model_config = ConfigDict(frozen=True)
+    text: str
+    index: int = Field(description="sample index within its request (part of the cache key)")
+    finish_reason: str | None = None
+    refusal: str | None = None
+    cached: bool = False
+    model: str = ""
+
+
+class TeacherRequest(BaseModel):
+    """One logical request: messages (chat) or a prompt (completion), ``n`` samples, a stage for accounting."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+    messages: list[Message] | None = None
+    prompt: str | None = None
+    n: int = Field(1, gt=0)
+    sampling: Sampling | None = None
+    response_format: dict[str, Any] | None = None
+    stage: str = ""
+    tag: Any = Field(None, description="the caller's id for this request (e.g. a task id); not sent")
+
+    @model_validator(mode="after")
+    def _one_input(self) -> TeacherRequest:
+        if (self.messages is None) == (self.prompt is None):
+            raise ValueError("a TeacherRequest needs exactly one of messages or prompt")
+        return self
+
+
+class TeacherResponse(BaseModel):
+    """What became of a request: its samples, or the reason it failed (with whatever samples did arrive)."""
+
+    request: TeacherRequest
+    completions: list[Completion] = Field(default_factory=list)
+    failure: str | None = None
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+
+class TeacherFailure(Exception):
+    """A call given up on; ``reason`` is a short stable label (``timeout``, ``http_400``, ...)."""
+
+    def __init__(self, reason: str, detail: str = "", completions: Sequence[Completion] = ()) -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+        self.completions = list(completions)
+
+
+class _Retryable(Exception):
+    def __init__(self, reason: str, detail: str = "", retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.detail = detail
+        self.retry_after = retry_after
+
+
+def json_schema_format(schema: dict[str, Any] | type[BaseModel], name: str = "answer") -> dict[str, Any]:
+    """An OpenAI ``response_format`` asking for JSON that matches ``schema`` (a dict or a pydantic model)."""
+    if isinstance(schema, type) and issubclass(schema, BaseModel):
+        name = schema.__name__
+        schema = schema.model_json_schema()
+    return {"type": "json_schema", "json_schema": {"name": name, "schema": schema}}
+
+
+def _schema_of(response_format: dict[str, Any]) -> dict[str, Any] | None:
+    if response_format.get("type") == "json_schema":
+        return (response_format.get("json_schema") or {}).get("schema")
+    return response_format.get("schema")
+
+
+def _json_instruction(response_format: dict[str, Any]) -> str:
+    schema = _schema_of(response_format)
+    if schema is None:
+        return "Answer with a single JSON object and nothing else."
+    return "Answer with a single JSON object matching this JSON schema, and nothing else:\n" + json.dumps(
+        schema
+    )
+
+
+def messages_to_prompt(messages: list[Message]) -> str:
+    """Flatten chat messages for a base model on the completion endpoint (no chat template there)."""
+    parts = [str(m.get("content") or "") for m in messages]
+    return "\n\n".join(p for p in parts if p) + "\n\n"
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class _LoopState:
+    """Objects bound to one event loop: the HTTP connection pool and the concurrency semaphore."""
+
+    def __init__(self, config: TeacherConfig, api_key: str | None) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.semaphore = asyncio.Semaphore(config.max_concurrency)
+        headers = {"Content-Type": "application/json"}
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        limits = httpx.Limits(
+            max_connections=config.max_concurrency, max_keepalive_connections=config.max_concurrency
+        )
+        self.http = httpx.AsyncClient(
+            base_url=(config.base_url or "") + "/",
+            headers=headers,
+            timeout=httpx.Timeout(config.timeout_s),
+            limits=limits,
+        )
+
+
+class TeacherClient:
+    """Async client of one teacher. Safe to share between the coroutines of one event loop."""
+
+    def __init__(
+        self,
+        config: TeacherConfig,
+        cache: TeacherCache | None = None,
+        accounting: Accounting | None = None,
+        *,
+        name: str = "teacher",
+        rng: random.Random | None = None,
+    ) -> None:
+        if config.base_url is None:
+            raise ValueError(
+                f"teacher {name!r} ({config.model}) has no base_url: start it with "
+                "codefoundry.teacher.local.LocalTeacher (or TeacherService) first"
+            )
+        self.config = config
+        self.cache = cache
+        self.accounting = accounting if accounting is not None else Accounting()
+        self.name = name
+        self._rng = rng or random.Random()
+        self._api_key = config.api_key()
+        self._state: _LoopState | None = None
+        self._n_supported = config.supports_n
+        self._structured_supported = config.structured_output != "none"
+
+    # ----------------------------------------------------------------------------------------- public API
+
+    async def chat(
+        self,
+        messages: list[Message],
+        *,
+        n: int = 1,
+        sampling: Sampling | None = None,
+        response_format: ResponseFormat = None,
+        stage: str = "",
+    ) -> list[Completion]:
+        """``n`` samples for a chat; raises TeacherFailure if the call is given up on."""
+        request = TeacherRequest(
+            messages=messages,
+            n=n,
+            sampling=sampling,
+            response_format=_as_format(response_format),
+            stage=stage,
+        )
+        return await self._generate(request)
+
+    async def complete(
+        self,
+        prompt: str,
+        *,
+        n: int = 1,
+        sampling: Sampling | None = None,
+        response_format: ResponseFormat = None,
+        stage: str = "",
+    ) -> list[Completion]:
+        """``n`` samples for a raw prompt (completion endpoint); raises TeacherFailure if given up on."""
+        request = TeacherRequest(
+            prompt=prompt, n=n, sampling=sampling, response_format=_as_format(response_format), stage=stage
+        )
+        return await self._generate(request)
+
+    async def run(self, request: TeacherRequest) -> TeacherResponse:
+        """Like chat/complete for a TeacherRequest, but never raises: a failure is a field of the response."""
+        try:
+            completions = await self._generate(request)
+        except TeacherFailure as exc:
+            return TeacherResponse(
+                request=request, completions=exc.completions, failure=exc.reason, detail=exc.detail
+            )
+        except Exception as exc:  # a bug or an unforeseen fault: recorded, never fatal to the batch
+            log.exception("teacher %s: unexpected error", self.name)
+            reason = f"client_error:{type(exc).__name__}"
+            self.accounting.record_failure(self.name, self.config.model, request.stage, reason)
+            return TeacherResponse(request=request, failure=reason, detail=str(exc)[:500])
+        return TeacherResponse(request=request, completions=completions)
+
+    async def run_many(
+        self,
+        requests: Sequence[TeacherRequest],
+        on_done: Callable[[TeacherResponse], None] | None = None,
+    ) -> list[TeacherResponse]:
+        """All requests concurrently (the semaphore bounds the calls in flight), in request order."""
+
+        async def one(request: TeacherRequest) -> TeacherResponse:
+            response = await self.run(request)
+            if on_done is not None:
+                on_done(response)
+            return response
+
+        return list(await asyncio.gather(*(one(r) for r in requests)))
+
+    def generate_many(
+        self,
+        requests: Sequence[TeacherRequest],
+        on_done: Callable[[TeacherResponse], None] | None = None,
+    ) -> list[TeacherResponse]:
+        """Synchronous batch entry point for stage code; runs an event loop of its own (in a thread if the
+        caller is already inside one)."""
+
+        async def main() -> list[TeacherResponse]:
+            try:
+                return await self.run_many(requests, on_done)
+            finally:
+                await self.aclose()
+                self.accounting.flush()
+
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(main())
+        box: list[list[TeacherResponse]] = []
+        errors: list[BaseException] = []
+
+        def target() -> None:
+            try:
+                box.append(asyncio.run(main()))
+            except BaseException as exc:  # re-raised in the caller's thread
+                errors.append(exc)
+
+        thread = threading.Thread(target=target, name=f"teacher-{self.name}")
+        thread.start()
+        thread.join()
+        if errors:
+            raise errors[0]
+        return box[0]
+
+    async def aclose(self) -> None:
+        """Close the connection pool of the current loop (a new one is made on next use)."""
+        state, self._state = self._state, None
+        if state is not None:
+            await state.http.aclose()
+
+    # ----------------------------------------------------------------------------------------- internals
+
+    def _loop_state(self) -> _LoopState:
+        loop = asyncio.get_running_loop()
+        if self._state is None or self._state.loop is not loop:
+            self._state = _LoopState(self.config, self._api_key)
+        return self._state
+
+    def _endpoint_of(self, request: TeacherRequest) -> str:
+        if request.prompt is not None:
+            return "completion"
+        return self.config.endpoint
+
+    async def _generate(self, request: TeacherRequest) -> list[Completion]:
+        sampling = self.config.sampling(request.sampling)
+        sampling_dict = sampling.model_dump()
+        endpoint = self._endpoint_of(request)
+        keys = [
+            cache_key(
+                model=self.config.model,
+                endpoint=endpoint,
+                messages=request.messages,
+                prompt=request.prompt,
+                sampling=sampling_dict,
+                response_format=request.response_format,
+                sample_index=index,
+            )
+            for index in range(request.n)
+        ]
+        done: dict[int, Completion] = {}
+        if self.cache is not None:
+            stored = self.cache.get_many(keys)
+            for index, key in enumerate(keys):
+                if key in stored:
+                    done[index] = _completion_from(stored[key], index, cached=True)
+            if done:
+                self.accounting.record_cache_hits(self.name, self.config.model, request.stage, len(done))
+        missing = [i for i in range(request.n) if i not in done]
+        while missing:
+            batch = missing if (self._n_supported and len(missing) > 1) else missing[:1]
+            try:
+                choices = await self._call(request, endpoint, sampling, batch)
+            except TeacherFailure as exc:
+                self.accounting.record_failure(self.name, self.config.model, request.stage, exc.reason)
+                raise TeacherFailure(exc.reason, exc.detail, [done[i] for i in sorted(done)]) from None
+            if len(batch) > 1 and len(choices) < len(batch):
+                log.info(
+                    "teacher %s: server returned %d of n=%d choices; using one call per sample",
+                    self.name,
+                    len(choices),
+                    len(batch),
+                )
+                self._n_supported = False
+            got = list(zip(batch, choices, strict=False))
+            if self.cache is not None and got:
+                self.cache.put_many(
+                    [(keys[i], payload) for i, payload in got], model=self.config.model, stage=request.stage
+                )
+            for index, payload in got:
+                done[index] = _completion_from(payload, index, cached=False)
+            missing = [i for i in missing if i not in done]
+        return [done[i] for i in range(request.n)]
+
+    def _body(
+        self, request: TeacherRequest, endpoint: str, sampling: Sampling, batch: list[int]
+    ) -> tuple[str, dict[str, Any]]:
+        params = sampling.model_dump(exclude_none=True)
+        if len(batch) == 1 and batch[0] > 0 and sampling.seed is not None:
+            # one call per sample with a fixed seed would repeat sample 0: derive a seed per sample index
+            params["seed"] = sampling.seed + batch[0]
+        body: dict[str, Any] = {**self.config.extra_body, "model": self._served_model(), **params}
+        if len(batch) > 1:
+            body["n"] = len(batch)
+        messages = request.messages
+        fmt = request.response_format
+        if fmt is not None:
+            if self._structured_supported:
+                body["response_format"] = (
+                    {"type": "json_object", "schema": _schema_of(fmt)}
+                    if self.config.structured_output == "json_object" and fmt.get("type") == "json_schema"
+                    else fmt
+                )
+            elif messages is not None:
+                messages = [*messages, {"role": "user", "content": _json_instruction(fmt)}]
+        if endpoint == "chat":
+            body["messages"] = messages
+            return "chat/completions", body
+        body["prompt"] = request.prompt if request.prompt is not None else messages_to_prompt(messages or [])
+        return "completions", body
+
+    def _served_model(self) -> str:
+        return self.config.local_name if self.config.is_local else self.config.model
+
+    async def _call(
+        self, request: TeacherRequest, endpoint: str, sampling: Sampling, batch: list[int]
+    ) -> list[dict[str, Any]]:
+        """One logical call with retries; returns the choices as cache payloads (paid calls accounted)."""
+        attempt = 0
+        while True:
+            path, body = self._body(request, endpoint, sampling, batch)
+            try:
+                return await self._attempt(path, body, request.stage, endpoint)
+            except _Retryable as exc:
+                if exc.reason == "response_format_rejected":
+                    # the server cannot do structured output: ask in words and rely on the fallback parser
+                    self._structured_supported = False
+                    log.warning(
+                        "teacher %s: response_format rejected (%s); falling back to prompting for JSON",
+                        self.name,
+                        exc.detail[:200],
+                    )
+                    self.accounting.record_retry(self.name, self.config.model, request.stage, exc.reason)
+                    continue
+                if attempt >= self.config.max_retries:
+                    raise TeacherFailure(
+                        exc.reason, f"gave up after {attempt} retries: {exc.detail}"[:500]
+                    ) from None
+                delay = self._backoff(attempt, exc.retry_after)
+                self.accounting.record_retry(self.name, self.config.model, request.stage, exc.reason)
+                log.debug("teacher %s: %s, retry %d in %.2fs", self.name, exc.reason, attempt + 1, delay)
+                attempt += 1
+                await asyncio.sleep(delay)
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        ceiling = min(self.config.backoff_max_s, self.config.backoff_base_s * (2**attempt))
+        delay = ceiling / 2 + self._rng.uniform(0, ceiling / 2)  # "equal jitter": spread, never zero
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, self.config.retry_after_max_s))
+        return delay
+
+    async def _attempt(
+        self, path: str, body: dict[str, Any], stage: str, endpoint: str
+    ) -> list[dict[str, Any]]:
+        state = self._loop_state()
+        async with state.semaphore:
+            started = time.monotonic()
+            try:
+                async with asyncio.timeout(self.config.timeout_s):
+                    response = await state.http.post(path, json=body)
+            except (TimeoutError, httpx.TimeoutException) as exc:
+                raise _Retryable("timeout", f"no answer within {self.config.timeout_s}s") from exc
+            except httpx.TransportError as exc:
+                raise _Retryable("connection", f"{type(exc).__name__}: {exc}") from exc
+            latency = time.monotonic() - started
+        status = response.status_code
+        if status != 200:
+            detail = response.text[:300]
+            if status in _RETRY_STATUS or status >= 500:
+                reason = "rate_limited" if status == 429 else f"http_{status}"
+                raise _Retryable(reason, detail, parse_retry_after(response.headers.get("retry-after")))
+            if status in (400, 422) and "response_format" in body and self._structured_supported:
+                raise _Retryable("response_format_rejected", detail)
+            raise TeacherFailure(f"http_{status}", detail)
+        try:
+            data = response.json()
+            choices = data["choices"]
+            if not isinstance(choices, list) or not choices:
+                raise ValueError("no choices")
+            payloads = [
+                _payload_of(choice, endpoint, data.get("model", ""))
+                for choice in sorted(choices, key=lambda c: c.get("index", 0))
+            ]
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise _Retryable("bad_response", f"{type(exc).__name__}: {response.text[:200]!r}") from exc
+        usage = data.get("usage") or {}
+        prompt_tokens = int(usage.get("prompt_tokens") or 0)
+        completion_tokens = int(usage.get("completion_tokens") or 0)
+        cost = (
+            prompt_tokens * self.config.price_per_1k_input
+            + completion_tokens * self.config.price_per_1k_output
+        ) / 1000.0
+        self.accounting.record_call(
+            self.name,
+            self.config.model,
+            stage,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            cost_usd=cost,
+            latency_s=latency,
+            samples=len(payloads),
+        )
+        return payloads
+
+
+def _payload_of(choice: dict[str, Any], endpoint: str, model: str) -> dict[str, Any]:
+    if endpoint == "chat":
+        message = choice["message"]
+        text = message.get("content") or ""
+        refusal = message.get("refusal")
+    else:
+        text = choice["text"]
+        refusal = None
+    if not isinstance(text, str):
+        raise TypeError("choice text is not a string")
+    return {"text": text, "finish_reason": choice.get("finish_reason"), "refusal": refusal, "model": model}
+
+
+def _completion_from(payload: dict[str, Any], index: int, *, cached: bool) -> Completion:
+    return Completion(
+        text=payload["text"],
+        index=index,
+        finish_reason=payload.get("finish_reason"),
+        refusal=payload.get("refusal"),
+        cached=cached,
+        model=payload.get("model", ""),
+    )
+
+
+def _as_format(response_format: ResponseFormat) -> dict[str, Any] | None:
+    if response_format is None or isinstance(response_format, dict):
+        return response_format
+    return json_schema_format(response_format)

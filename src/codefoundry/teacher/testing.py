@@ -1,0 +1,361 @@
+"""A scripted OpenAI-compatible server on 127.0.0.1 that injects faults, for tests and the client bench.
+
+It is a real HTTP/1.1 server (asyncio streams, keep-alive), so the client is exercised over real sockets:
+429 with Retry-After, 5xx, answers slower than the client's timeout, dropped connections, garbled JSON,
+truncated completions and refusals. Faults are scripted per prompt, so they are deterministic however the
+client interleaves its calls: a prompt containing ``[[fault: 429:1, 500, ok]]`` gets a 429 (Retry-After: 1)
+on its first attempt, a 500 on the second and an answer from the third on. Every request is recorded (with
+its headers) so tests can count calls and check what reached the server.
+
+Run ``python -m codefoundry.teacher.testing --latency 0.05`` to serve one in a process of its own; it prints
+its base URL on the first line of stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import json
+import re
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+_DIRECTIVE = re.compile(r"\[\[fault:\s*([^\]]*)\]\]")
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
+
+
+@dataclass
+class RequestRecord:
+    """One HTTP request as the server saw it."""
+
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any] | None
+    key: str
+    attempt: int
+    action: str
+    at: float
+    status: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    choices: int = 0
+
+
+@dataclass
+class ServerState:
+    latency_s: float = 0.0
+    support_n: bool = True
+    structured: bool = True
+    model: str = "scripted-teacher"
+    script: dict[str, list[str]] = field(default_factory=dict)
+    records: list[RequestRecord] = field(default_factory=list)
+    attempts: dict[str, int] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def request_text(body: dict[str, Any]) -> str:
+    """The text a fault script is keyed by: the last message's content, or the prompt."""
+    if body.get("messages"):
+        return str(body["messages"][-1].get("content") or "")
+    return str(body.get("prompt") or "")
+
+
+def _all_text(body: dict[str, Any]) -> str:
+    if body.get("messages"):
+        return "\n".join(str(m.get("content") or "") for m in body["messages"])
+    return str(body.get("prompt") or "")
+
+
+def count_tokens(text: str) -> int:
+    """The server's (and the tests') token count: whitespace-separated words."""
+    return len(text.split())
+
+
+def _fake_from_schema(schema: dict[str, Any], seed: str) -> Any:
+    kind = schema.get("type")
+    if kind == "object" or "properties" in schema:
+        return {name: _fake_from_schema(sub, seed) for name, sub in schema.get("properties", {}).items()}
+    if kind == "array":
+        return [_fake_from_schema(schema.get("items", {}), seed)]
+    if kind == "integer":
+        return int(seed[:4], 16)
+    if kind == "number":
+        return int(seed[:4], 16) / 7
+    if kind == "boolean":
+        return True
+    return f"value-{seed[:8]}"
+
+
+def _answer(body: dict[str, Any], key: str, attempt: int, index: int, action: str) -> tuple[str, str]:
+    """(content, finish_reason) of one choice; a repeated call gets a different sample, like sampling would."""
+    seed = hashlib.sha256(f"{key}|{attempt}|{index}|{body.get('seed')}".encode()).hexdigest()
+    if action == "refusal":
+        return "I'm sorry, but I can't help with that request.", "stop"
+    if action == "empty":
+        return "", "stop"
+    fmt = body.get("response_format")
+    if fmt is not None:
+        schema = (fmt.get("json_schema") or {}).get("schema") or fmt.get("schema") or {}
+        return json.dumps(_fake_from_schema(schema, seed)), "stop"
+    _, _, schema_text = request_text(body).partition("matching this JSON schema, and nothing else:\n")
+    if schema_text:  # a client that fell back to asking for JSON in words gets it fenced, in prose
+        value = _fake_from_schema(json.loads(schema_text), seed)
+        return f"Sure:\n```json\n{json.dumps(value, indent=1)}\n```", "stop"
+    code = f"```python\ndef answer():\n    return {seed[:12]!r}\n```"
+    if action == "truncate":
+        return code[: len(code) // 2], "length"
+    return f"Here is a solution.\n\n{code}\n", "stop"
+
+
+class ScriptedServer:
+    """The server, run on its own event loop in a daemon thread; use as a context manager."""
+
+    def __init__(
+        self,
+        *,
+        latency_s: float = 0.0,
+        support_n: bool = True,
+        structured: bool = True,
+        script: dict[str, list[str]] | None = None,
+        model: str = "scripted-teacher",
+        port: int = 0,
+    ) -> None:
+        self.state = ServerState(
+            latency_s=latency_s, support_n=support_n, structured=structured, model=model, script=script or {}
+        )
+        self._port = port
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._server: asyncio.AbstractServer | None = None
+        self.port = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def records(self) -> list[RequestRecord]:
+        with self.state.lock:
+            return list(self.state.records)
+
+    def generations(self) -> list[RequestRecord]:
+        """Requests answered with a 200 (the calls a paid API would bill)."""
+        return [r for r in self.records if r.status == 200]
+
+    def start(self) -> ScriptedServer:
+        self._loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        def run() -> None:
+            assert self._loop is not None
+            asyncio.set_event_loop(self._loop)
+            self._server = self._loop.run_until_complete(
+                asyncio.start_server(self._handle, "127.0.0.1", self._port, backlog=1024)
+            )
+            self.port = self._server.sockets[0].getsockname()[1]
+            ready.set()
+            self._loop.run_forever()
+
+        self._thread = threading.Thread(target=run, name="scripted-teacher-server", daemon=True)
+        self._thread.start()
+        if not ready.wait(10):
+            raise RuntimeError("scripted server did not start")
+        return self
+
+    def stop(self) -> None:
+        if self._loop is None:
+            return
+        loop = self._loop
+
+        async def shutdown() -> None:
+            if self._server is not None:
+                self._server.close()
+            for task in asyncio.all_tasks():
+                if task is not asyncio.current_task():
+                    task.cancel()
+
+        asyncio.run_coroutine_threadsafe(shutdown(), loop).result(5)
+        loop.call_soon_threadsafe(loop.stop)
+        if self._thread is not None:
+            self._thread.join(5)
+        self._loop = None
+
+    def __enter__(self) -> ScriptedServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------------------------------ protocol
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                request_line = await reader.readline()
+                if not request_line:
+                    return
+                method, path, _ = request_line.decode("latin-1").split(" ", 2)
+                headers: dict[str, str] = {}
+                while True:
+                    line = await reader.readline()
+                    if line in (b"\r\n", b"\n", b""):
+                        break
+                    name, _, value = line.decode("latin-1").partition(":")
+                    headers[name.strip().lower()] = value.strip()
+                length = int(headers.get("content-length", "0"))
+                raw = await reader.readexactly(length) if length else b""
+                keep = await self._respond(method, path, headers, raw, writer)
+                if not keep or headers.get("connection", "").lower() == "close":
+                    return
+        except (ConnectionError, asyncio.IncompleteReadError, ValueError):
+            return
+        except asyncio.CancelledError:
+            return
+        finally:
+            writer.close()
+
+    @staticmethod
+    def _write(
+        writer: asyncio.StreamWriter, status: int, payload: bytes, extra: dict[str, str] | None = None
+    ) -> None:
+        head = [
+            f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}",
+            "Content-Type: application/json",
+            f"Content-Length: {len(payload)}",
+            "Connection: keep-alive",
+        ]
+        head += [f"{k}: {v}" for k, v in (extra or {}).items()]
+        writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + payload)
+
+    def _next_action(self, body: dict[str, Any]) -> tuple[str, int, str]:
+        text = request_text(body)
+        key = hashlib.sha256(
+            json.dumps([body.get("messages"), body.get("prompt"), body.get("seed")], sort_keys=True).encode()
+        ).hexdigest()
+        match = _DIRECTIVE.search(text)
+        plan = [a.strip() for a in match.group(1).split(",")] if match else self.state.script.get(text, [])
+        with self.state.lock:
+            attempt = self.state.attempts.get(key, 0)
+            self.state.attempts[key] = attempt + 1
+        action = plan[attempt] if attempt < len(plan) else "ok"
+        return key, attempt, action
+
+    async def _respond(
+        self, method: str, path: str, headers: dict[str, str], raw: bytes, writer: asyncio.StreamWriter
+    ) -> bool:
+        state = self.state
+        if method == "GET" and path.rstrip("/").endswith("/models"):
+            payload = {"object": "list", "data": [{"id": state.model, "object": "model"}]}
+            self._write(writer, 200, json.dumps(payload).encode())
+            await writer.drain()
+            return True
+        body = json.loads(raw or b"{}")
+        key, attempt, action = self._next_action(body)
+        record = RequestRecord(
+            path=path, headers=headers, body=body, key=key, attempt=attempt, action=action, at=time.time()
+        )
+        with state.lock:
+            state.records.append(record)
+        if state.latency_s:
+            await asyncio.sleep(state.latency_s)
+        name, _, arg = action.partition(":")
+        if name == "drop":
+            writer.transport.abort()
+            return False
+        if name == "slow":
+            await asyncio.sleep(float(arg or 5))
+        if name.isdigit():
+            status = int(name)
+            extra = {"Retry-After": arg} if arg else None
+            record.status = status
+            self._write(
+                writer, status, json.dumps({"error": {"message": f"scripted {status}"}}).encode(), extra
+            )
+            await writer.drain()
+            return True
+        if name == "badjson":
+            record.status = 200
+            self._write(
+                writer, 200, b'{"id": "x", "choices": [{"index": 0, "message": {"content": "unterminated'
+            )
+            await writer.drain()
+            return True
+        if body.get("response_format") is not None and not state.structured:
+            record.status = 400
+            self._write(writer, 400, b'{"error": {"message": "response_format is not supported"}}')
+            await writer.drain()
+            return True
+        if not path.rstrip("/").endswith(("/chat/completions", "/completions")):
+            record.status = 404
+            self._write(writer, 404, b'{"error": {"message": "no such endpoint"}}')
+            await writer.drain()
+            return True
+        chat = path.rstrip("/").endswith("/chat/completions")
+        n = int(body.get("n") or 1) if state.support_n else 1
+        choices = []
+        completion_tokens = 0
+        for index in range(n):
+            content, finish = _answer(body, key, attempt, index, name)
+            completion_tokens += count_tokens(content)
+            if chat:
+                choices.append(
+                    {
+                        "index": index,
+                        "message": {"role": "assistant", "content": content},
+                        "finish_reason": finish,
+                    }
+                )
+            else:
+                choices.append({"index": index, "text": content, "finish_reason": finish})
+        prompt_tokens = count_tokens(_all_text(body))
+        payload = {
+            "id": f"cmpl-{key[:12]}",
+            "object": "chat.completion" if chat else "text_completion",
+            "created": int(time.time()),
+            "model": state.model,
+            "choices": choices,
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            },
+        }
+        record.status = 200
+        record.prompt_tokens = prompt_tokens
+        record.completion_tokens = completion_tokens
+        record.choices = n
+        self._write(writer, 200, json.dumps(payload).encode())
+        await writer.drain()
+        return True
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve until killed or until stdin closes (so a parent's death never leaves it behind)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--no-n", action="store_true", help="ignore n (answer one choice)")
+    args = parser.parse_args(argv)
+    server = ScriptedServer(latency_s=args.latency, port=args.port, support_n=not args.no_n).start()
+    print(server.base_url, flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        sys.stdin.read()
+    server.stop()
+
+
+if __name__ == "__main__":
+    main()

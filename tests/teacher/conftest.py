@@ -1,0 +1,50 @@
+"""Shared fixtures: a scripted OpenAI-compatible server on 127.0.0.1 and a fast-retrying teacher config."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from codefoundry.teacher.config import TeacherConfig
+from codefoundry.teacher.testing import ScriptedServer
+
+
+@pytest.fixture
+def start_server() -> Iterator[Callable[..., ScriptedServer]]:
+    """Start scripted servers with given options; all are stopped at the end of the test."""
+    servers: list[ScriptedServer] = []
+
+    def start(**options: Any) -> ScriptedServer:
+        server = ScriptedServer(**options).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def server(start_server: Callable[..., ScriptedServer]) -> ScriptedServer:
+    return start_server()
+
+
+def fast_config(server: ScriptedServer, **overrides: Any) -> TeacherConfig:
+    """A config whose backoff is short enough for tests but still exercised."""
+    values: dict[str, Any] = {
+        "base_url": server.base_url,
+        "model": "scripted-teacher",
+        "max_concurrency": 4,
+        "timeout_s": 0.5,
+        "max_retries": 3,
+        "backoff_base_s": 0.01,
+        "backoff_max_s": 0.05,
+    }
+    values.update(overrides)
+    return TeacherConfig(**values)
+
+
+def user(text: str) -> list[dict[str, str]]:
+    return [{"role": "user", "content": text}]
