@@ -46,7 +46,9 @@ def test_every_request_ends_as_success_or_recorded_failure(server: ScriptedServe
     requests = []
     for copy in range(3):
         for plan in PLANS:
-            requests.append(TeacherRequest(messages=user(f"task {copy} [[fault: {plan}]]"), stage="s", tag=plan))
+            requests.append(
+                TeacherRequest(messages=user(f"task {copy} [[fault: {plan}]]"), stage="s", tag=plan)
+            )
     done: list[str] = []
     responses = client.generate_many(requests, on_done=lambda r: done.append(r.request.tag))
 

@@ -92,6 +92,15 @@ class TeacherCache:
             self.misses += len(keys) - len(rows)
         return {key: json.loads(payload) for key, payload in rows}
 
+    def present(self, keys: list[str]) -> set[str]:
+        """Which of ``keys`` are stored, without counting hits or misses (for progress and tests)."""
+        if not keys:
+            return set()
+        marks = ",".join("?" * len(keys))
+        with self._lock:
+            rows = self._db.execute(f"SELECT key FROM responses WHERE key IN ({marks})", keys).fetchall()
+        return {row[0] for row in rows}
+
     def put_many(self, items: list[tuple[str, dict[str, Any]]], *, model: str, stage: str) -> None:
         """Commit several payloads in one transaction (the samples of one call land together)."""
         now = time.time()

@@ -311,14 +311,13 @@ class TeacherClient:
             return "completion"
         return self.config.endpoint
 
-    async def _generate(self, request: TeacherRequest) -> list[Completion]:
-        sampling = self.config.sampling(request.sampling)
-        sampling_dict = sampling.model_dump()
-        endpoint = self._endpoint_of(request)
-        keys = [
+    def cache_keys(self, request: TeacherRequest) -> list[str]:
+        """The cache key of each sample of ``request`` (what a resumed run looks up)."""
+        sampling_dict = self.config.sampling(request.sampling).model_dump()
+        return [
             cache_key(
                 model=self.config.model,
-                endpoint=endpoint,
+                endpoint=self._endpoint_of(request),
                 messages=request.messages,
                 prompt=request.prompt,
                 sampling=sampling_dict,
@@ -327,6 +326,11 @@ class TeacherClient:
             )
             for index in range(request.n)
         ]
+
+    async def _generate(self, request: TeacherRequest) -> list[Completion]:
+        sampling = self.config.sampling(request.sampling)
+        endpoint = self._endpoint_of(request)
+        keys = self.cache_keys(request)
         done: dict[int, Completion] = {}
         if self.cache is not None:
             stored = self.cache.get_many(keys)

@@ -135,15 +135,19 @@ def extract_code(
         return Parsed(max(matching, key=lambda b: len(b.code)).code)
     if _has_open_fence(text):
         return Parsed.drop("truncated", "code fence never closed")
-    if allow_unfenced and want == "python" and not blocks:
-        try:
-            ast.parse(text)
-        except SyntaxError:
-            pass
-        else:
-            return Parsed(text.strip("\n"))
+    if allow_unfenced and want == "python" and not blocks and _looks_like_python(text):
+        return Parsed(text.strip("\n"))
     found = ", ".join(sorted({b.language or "untagged" for b in blocks})) or "none"
     return Parsed.drop("no_code_block", f"wanted {want}; blocks found: {found}")
+
+
+def _looks_like_python(text: str) -> bool:
+    """Parses, and is more than an expression (prose like "this is it, not that" parses as a tuple)."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return False
+    return any(not isinstance(node, ast.Expr) for node in tree.body)
 
 
 def _balanced_spans(text: str) -> list[str]:
