@@ -1,0 +1,156 @@
+"""Where mined code comes from: the standard library, a directory, a list of files, an installed package.
+
+Each corpus lists its Python files as ``SourceFile`` records, sorted, so a run always cuts the same batches.
+Nothing is imported: an installed package is located with ``importlib.util.find_spec`` only.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sysconfig
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from codefoundry.errors import UserError
+from codefoundry.records import SourceFile
+
+
+class CorpusError(UserError):
+    """A corpus that names something unusable (a missing path or package); the message names it."""
+
+
+# Parts of the standard library that are not library code (tests, GUIs, installers, demos, vendored code)
+# or that only make sense with a terminal or a display.
+STDLIB_SKIP_DIRS = frozenset(
+    {
+        "test",
+        "tests",
+        "idle_test",
+        "idlelib",
+        "tkinter",
+        "turtledemo",
+        "lib2to3",
+        "ensurepip",
+        "site-packages",
+        "dist-packages",
+        "lib-dynload",
+        "__pycache__",
+        "pydoc_data",
+        "distutils",
+        "venv",
+        "msilib",
+        "curses",
+    }
+)
+STDLIB_SKIP_FILES = frozenset(
+    {"__main__.py", "antigravity.py", "this.py", "__hello__.py", "turtle.py", "__phello__"}
+)
+
+
+class _Corpus(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StdlibCorpus(_Corpus):
+    """The Python standard library's own ``.py`` files (the embedded default)."""
+
+    kind: Literal["stdlib"] = "stdlib"
+
+    def files(self) -> list[SourceFile]:
+        root = Path(sysconfig.get_paths()["stdlib"])
+        out = []
+        for path in _walk(root, skip_dirs=STDLIB_SKIP_DIRS):
+            rel = path.relative_to(root)
+            if path.name in STDLIB_SKIP_FILES or path.name.startswith(("test_", "_sysconfigdata")):
+                continue
+            if rel.parts[0].startswith("config-"):
+                continue
+            out.append(SourceFile(path=str(path), source="stdlib", module=_module_name(rel)))
+        return out
+
+
+class DirCorpus(_Corpus):
+    """Every ``.py`` file under a directory (module names relative to it)."""
+
+    kind: Literal["dir"] = "dir"
+    path: str
+
+    def files(self) -> list[SourceFile]:
+        root = Path(self.path).expanduser()
+        if not root.is_dir():
+            raise CorpusError(f"corpus directory does not exist: {root}")
+        label = f"dir:{root}"
+        return [
+            SourceFile(path=str(p), source=label, module=_module_name(p.relative_to(root)))
+            for p in _walk(root, skip_dirs=frozenset({"__pycache__"}))
+        ]
+
+
+class FilesCorpus(_Corpus):
+    """An explicit list of files."""
+
+    kind: Literal["files"] = "files"
+    paths: list[str] = Field(min_length=1)
+
+    def files(self) -> list[SourceFile]:
+        out = []
+        for raw in self.paths:
+            path = Path(raw).expanduser()
+            if not path.is_file():
+                raise CorpusError(f"corpus file does not exist: {path}")
+            out.append(SourceFile(path=str(path), source="files", module=path.stem))
+        return sorted(out, key=lambda f: f.path)
+
+
+class PackageCorpus(_Corpus):
+    """An installed package, found by name without importing it."""
+
+    kind: Literal["package"] = "package"
+    name: str
+
+    def files(self) -> list[SourceFile]:
+        try:
+            spec = importlib.util.find_spec(self.name)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is None or (spec.origin is None and not spec.submodule_search_locations):
+            raise CorpusError(f"corpus package is not installed: {self.name}")
+        label = f"package:{self.name}"
+        if spec.submodule_search_locations:
+            out = []
+            for location in spec.submodule_search_locations:
+                root = Path(location)
+                for path in _walk(root, skip_dirs=frozenset({"__pycache__", "tests", "test"})):
+                    rel = _module_name(path.relative_to(root))
+                    module = self.name if not rel else f"{self.name}.{rel}"
+                    out.append(SourceFile(path=str(path), source=label, module=module))
+            return sorted(out, key=lambda f: f.path)
+        assert spec.origin is not None
+        if not spec.origin.endswith(".py"):
+            raise CorpusError(f"corpus package has no Python source: {self.name} ({spec.origin})")
+        return [SourceFile(path=spec.origin, source=label, module=self.name)]
+
+
+Corpus = Annotated[StdlibCorpus | DirCorpus | FilesCorpus | PackageCorpus, Field(discriminator="kind")]
+
+
+def _walk(root: Path, skip_dirs: frozenset[str]) -> list[Path]:
+    """``.py`` files under ``root`` in sorted order, pruning skipped directories (and hidden ones)."""
+    out: list[Path] = []
+    for path in sorted(root.rglob("*.py")):
+        rel_dirs = path.relative_to(root).parts[:-1]
+        if any(part in skip_dirs or part.startswith(".") for part in rel_dirs):
+            continue
+        if path.is_file():
+            out.append(path)
+    return out
+
+
+def _module_name(rel: Path) -> str:
+    """Dotted module name of a file relative to its root: ``email/utils.py`` -> ``email.utils``."""
+    parts = list(rel.with_suffix("").parts)
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)

@@ -1,0 +1,271 @@
+"""Pull documented top-level functions out of a module's source, with the module context they need.
+
+A function rarely stands alone: it uses the module's imports, a constant or a small private helper. The
+extractor resolves each global name the function reads against the module's top level and prepends what it
+finds (import statements, literal constants, helper functions, transitively) so the seed's code runs on its
+own. Names it cannot resolve stay free; ``mine.tasks`` decides whether they are builtins or a reason to drop.
+Everything here is static (``ast`` and ``symtable``): mined code is never imported or run in this process.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import symtable
+import warnings
+from dataclasses import dataclass, field
+
+
+class SourceError(ValueError):
+    """A file that cannot be decoded or parsed."""
+
+
+@dataclass
+class Extracted:
+    """One documented top-level function and the module context it needs."""
+
+    name: str
+    line: int
+    function: str  # the function's own source (decorators included)
+    preamble: list[str]  # import lines, constants and helpers it reads, in module order
+    docstring: str
+    helpers: list[str] = field(default_factory=list)  # names of helper functions pulled in
+
+    @property
+    def code(self) -> str:
+        parts = [*self.preamble, self.function]
+        return "\n\n".join(p.rstrip() for p in parts if p.strip()) + "\n"
+
+
+def read_source(data: bytes) -> str:
+    """Decode a Python file honouring its encoding cookie (PEP 263)."""
+    try:
+        return importlib.util.decode_source(data)
+    except (UnicodeDecodeError, SyntaxError, LookupError) as exc:
+        raise SourceError(f"cannot decode: {exc}") from None
+
+
+def parse_module(text: str, filename: str = "<module>") -> ast.Module:
+    """Parse source text; a syntax error becomes a ``SourceError`` with its line."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(text, filename=filename)
+    except (SyntaxError, ValueError) as exc:
+        line = getattr(exc, "lineno", None)
+        where = f" (line {line})" if line else ""
+        raise SourceError(f"{type(exc).__name__}: {getattr(exc, 'msg', exc)}{where}") from None
+
+
+def global_names(source: str) -> set[str]:
+    """Names a piece of top-level code reads from module scope (all nested scopes included)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = symtable.symtable(source, "<seed>", "exec")
+    names: set[str] = set()
+
+    def visit(scope: symtable.SymbolTable) -> None:
+        for child in scope.get_children():
+            for symbol in child.get_symbols():
+                if symbol.is_global() and symbol.is_referenced():
+                    names.add(symbol.get_name())
+            visit(child)
+
+    visit(table)
+    # top-level statements other than defs (e.g. a constant's expression) read their names directly
+    for symbol in table.get_symbols():
+        if symbol.is_referenced() and not symbol.is_assigned() and not symbol.is_imported():
+            names.add(symbol.get_name())
+    return names
+
+
+# Calls that may appear in a module-level constant we copy along: building literals and compiling regexes.
+_CONSTANT_CALLS = frozenset(
+    {"frozenset", "set", "tuple", "dict", "list", "range", "str", "bytes", "int", "float"}
+)
+_CONSTANT_METHODS = frozenset({("re", "compile"), ("string", "Template")})
+
+
+def _is_constant_expr(node: ast.expr) -> bool:
+    """A value computed from literals only (plus a few pure constructors): safe to copy into a seed."""
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call):
+            func = sub.func
+            if isinstance(func, ast.Name) and func.id in _CONSTANT_CALLS:
+                continue
+            if (
+                isinstance(func, ast.Attribute)
+                and isinstance(func.value, ast.Name)
+                and (func.value.id, func.attr) in _CONSTANT_METHODS
+            ):
+                continue
+            if isinstance(func, ast.Attribute) and func.attr in ("join", "split", "upper", "lower", "strip"):
+                continue
+            return False
+        if isinstance(sub, ast.Lambda | ast.NamedExpr | ast.Await | ast.Yield | ast.YieldFrom | ast.Starred):
+            return False
+    return True
+
+
+@dataclass
+class _ModuleIndex:
+    """What the module's top level binds, by name."""
+
+    imports: dict[str, str] = field(default_factory=dict)  # name -> an import line binding exactly it
+    constants: dict[str, ast.stmt] = field(default_factory=dict)
+    functions: dict[str, ast.FunctionDef] = field(default_factory=dict)
+    rebound: set[str] = field(default_factory=set)  # bound more than once or conditionally: not copied
+
+
+def _index_module(tree: ast.Module) -> _ModuleIndex:
+    index = _ModuleIndex()
+    seen: dict[str, int] = {}
+
+    def bind(name: str) -> None:
+        seen[name] = seen.get(name, 0) + 1
+
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                bound = alias.asname or alias.name.split(".")[0]
+                line = f"import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
+                index.imports[bound] = line
+                bind(bound)
+        elif isinstance(stmt, ast.ImportFrom):
+            module = "." * stmt.level + (stmt.module or "")
+            for alias in stmt.names:
+                if alias.name == "*":
+                    continue
+                bound = alias.asname or alias.name
+                line = f"from {module} import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
+                index.imports[bound] = line
+                bind(bound)
+        elif isinstance(stmt, ast.FunctionDef):
+            index.functions[stmt.name] = stmt
+            bind(stmt.name)
+        elif isinstance(stmt, ast.Assign | ast.AnnAssign):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            for target in targets:
+                for sub in ast.walk(target):
+                    if isinstance(sub, ast.Name):
+                        bind(sub.id)
+            value = stmt.value
+            if (
+                len(targets) == 1
+                and isinstance(targets[0], ast.Name)
+                and value is not None
+                and _is_constant_expr(value)
+            ):
+                index.constants[targets[0].id] = stmt
+        elif isinstance(stmt, ast.ClassDef | ast.AsyncFunctionDef):
+            bind(stmt.name)
+        else:
+            # anything bound inside if/try/for/with at module level is conditional: never copied
+            for bound in _conditional_bindings(stmt):
+                bind(bound)
+                bind(bound)
+    index.rebound = {name for name, count in seen.items() if count > 1}
+    return index
+
+
+def _conditional_bindings(stmt: ast.stmt) -> list[str]:
+    """Names a compound module-level statement binds, without descending into nested defs and classes."""
+    out: list[str] = []
+    stack: list[ast.AST] = [stmt]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            out.append(node.name)
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            out.append(node.id)
+        elif isinstance(node, ast.alias):
+            out.append(node.asname or node.name.split(".")[0])
+        stack.extend(ast.iter_child_nodes(node))
+    return out
+
+
+def _segment(lines: list[str], node: ast.stmt) -> str:
+    start = node.lineno
+    decorators = getattr(node, "decorator_list", [])
+    if decorators:
+        start = min(d.lineno for d in decorators)
+    assert node.end_lineno is not None
+    return "".join(lines[start - 1 : node.end_lineno])
+
+
+def extract_functions(text: str, *, include_helpers: bool = True, max_helpers: int = 3) -> list[Extracted]:
+    """Every documented top-level ``def`` in ``text`` with the imports/constants/helpers it reads."""
+    tree = parse_module(text)
+    lines = text.splitlines(keepends=True)
+    index = _index_module(tree)
+    out = []
+    for stmt in tree.body:
+        if not isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        docstring = ast.get_docstring(stmt, clean=True)
+        if not docstring:
+            continue
+        function = _segment(lines, stmt)
+        preamble, helpers = _resolve(function, stmt.name, index, lines, include_helpers, max_helpers)
+        out.append(
+            Extracted(
+                name=stmt.name,
+                line=stmt.lineno,
+                function=function,
+                preamble=preamble,
+                docstring=docstring,
+                helpers=helpers,
+            )
+        )
+    return out
+
+
+def _resolve(
+    function: str,
+    name: str,
+    index: _ModuleIndex,
+    lines: list[str],
+    include_helpers: bool,
+    max_helpers: int,
+) -> tuple[list[str], list[str]]:
+    """The module-level statements ``function`` needs, transitively, in a stable order."""
+    needed: dict[str, tuple[int, str]] = {}  # name -> (sort key, code)
+    helpers: list[str] = []
+    pending = sorted(_safe_globals(function) - {name})
+    visited: set[str] = {name}
+    while pending:
+        ref = pending.pop(0)
+        if ref in visited:
+            continue
+        visited.add(ref)
+        if ref in index.rebound:
+            continue
+        code: str | None = None
+        order = 0
+        if ref in index.imports:
+            code, order = index.imports[ref], 0
+        elif ref in index.constants:
+            stmt = index.constants[ref]
+            code, order = _segment(lines, stmt), stmt.lineno
+        elif include_helpers and ref in index.functions and len(helpers) < max_helpers:
+            stmt = index.functions[ref]
+            if stmt.decorator_list:
+                continue
+            code, order = _segment(lines, stmt), stmt.lineno
+            helpers.append(ref)
+        if code is None:
+            continue
+        needed[ref] = (order, code)
+        if order:  # constants and helpers may read further names
+            pending.extend(sorted(_safe_globals(code) - visited))
+    imports = sorted(code for key, code in needed.values() if key == 0)
+    rest = [code for _key, code in sorted(needed.values(), key=lambda kc: kc[0]) if _key != 0]
+    return (["\n".join(imports)] if imports else []) + rest, helpers
+
+
+def _safe_globals(source: str) -> set[str]:
+    try:
+        return global_names(source)
+    except SyntaxError:
+        return set()

@@ -1,0 +1,83 @@
+"""``mine.functions``: the source stage that turns a code corpus into seeds (documented top-level functions)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from codefoundry.pipeline.stage import Resources, Stage, StageConfig, StageResult
+from codefoundry.records import Provenance, Seed, SourceFile
+from codefoundry.synth.corpus import Corpus, StdlibCorpus
+from codefoundry.synth.extract import SourceError, extract_functions, read_source
+
+
+class MineFunctionsConfig(StageConfig):
+    kind: Literal["mine.functions"] = "mine.functions"
+    corpus: Corpus = Field(default_factory=StdlibCorpus)
+    include_helpers: bool = Field(
+        True, description="copy the module-level helper functions a function calls into its seed"
+    )
+    max_helpers: int = Field(3, ge=0, description="most helper functions copied into one seed")
+    max_file_kb: int = Field(1024, gt=0, description="larger files are skipped (generated tables, not code)")
+    batch_size: int = 16
+
+
+class MineFunctions(Stage[SourceFile, Seed]):
+    """Lists the corpus's files and emits one seed per documented top-level function."""
+
+    kind = "mine.functions"
+    Config = MineFunctionsConfig
+    input_type = None
+    output_type = Seed
+    resources = Resources(cpu_slots=1)
+    config: MineFunctionsConfig
+
+    def inputs(self) -> list[SourceFile]:
+        """The corpus's files, sorted by path; a missing path or package raises ``CorpusError``."""
+        return sorted(self.config.corpus.files(), key=lambda f: f.path)
+
+    def process(self, batch: list[SourceFile]) -> StageResult[Seed]:
+        result: StageResult[Seed] = StageResult()
+        for source_file in batch:
+            path = Path(source_file.path)
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                result.drops.append(self.drop(source_file, "unreadable", f"{type(exc).__name__}: {exc}"))
+                continue
+            if len(data) > self.config.max_file_kb * 1024:
+                result.drops.append(self.drop(source_file, "too_large", f"{len(data)} bytes"))
+                continue
+            try:
+                extracted = extract_functions(
+                    read_source(data),
+                    include_helpers=self.config.include_helpers,
+                    max_helpers=self.config.max_helpers,
+                )
+            except SourceError as exc:
+                result.drops.append(self.drop(source_file, "syntax_error", f"{path}: {exc}"))
+                continue
+            if not extracted:
+                result.drops.append(
+                    self.drop(source_file, "no_functions", "no documented top-level function")
+                )
+                continue
+            for item in extracted:
+                result.records.append(
+                    Seed(
+                        name=item.name,
+                        code=item.code,
+                        docstring=item.docstring,
+                        module=source_file.module,
+                        provenance=Provenance(
+                            source=source_file.source,
+                            path=str(path),
+                            qualname=item.name,
+                            line=item.line,
+                            method="mine",
+                        ),
+                    )
+                )
+        return result

@@ -1,0 +1,147 @@
+"""``mine.tasks``: keep the seeds that can be tasks and turn each into a problem (task + reference solution).
+
+The task shows the function's signature and docstring, not its body, in a natural instruction; the
+reference solution is the seed's own code (its imports, constants and helpers included), which later stages
+run in the sandbox as the oracle for the tests.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Literal
+
+from pydantic import Field
+
+from codefoundry.pipeline.stage import Resources, Stage, StageConfig, StageResult
+from codefoundry.records import Problem, Seed, Solution, Task
+from codefoundry.synth.checks import Analysis, Rejection, StaticConfig, analyse
+
+INSTRUCTION = (
+    "Implement the Python function `{name}` described below. Keep the signature; the docstring says what "
+    "it must do. You may use the Python standard library."
+)
+
+
+class MakeTasksConfig(StageConfig):
+    kind: Literal["mine.tasks"] = "mine.tasks"
+    min_lines: int = Field(2, ge=1, description="fewest code lines in the body (docstring excluded)")
+    max_lines: int = Field(60, ge=1, description="most code lines in the body (docstring excluded)")
+    batch_size: int = 64
+
+
+class MakeTasks(Stage[Seed, Problem]):
+    """Static checks, then the task prompt and the reference solution."""
+
+    kind = "mine.tasks"
+    Config = MakeTasksConfig
+    input_type = Seed
+    output_type = Problem
+    resources = Resources(cpu_slots=1)
+    config: MakeTasksConfig
+
+    def process(self, batch: list[Seed]) -> StageResult[Problem]:
+        result: StageResult[Problem] = StageResult()
+        limits = StaticConfig(self.config.min_lines, self.config.max_lines)
+        for seed in batch:
+            if not seed.docstring.strip():
+                result.drops.append(self.drop(seed, "no_docstring"))
+                continue
+            analysis = analyse(seed.code, seed.name, limits)
+            if isinstance(analysis, Rejection):
+                result.drops.append(self.drop(seed, analysis.reason, analysis.detail))
+                continue
+            result.records.append(build_problem(seed, analysis))
+        return result
+
+
+def build_problem(seed: Seed, analysis: Analysis) -> Problem:
+    """The task (prompt with signature + docstring) and the reference (the seed's code)."""
+    stub, signature = function_stub(seed.code, analysis.function)
+    prompt = INSTRUCTION.format(name=seed.name) + "\n\n```python\n" + stub + "\n```\n"
+    task = Task(
+        prompt=prompt,
+        style="function",
+        language="python",
+        entry_point=seed.name,
+        signature=signature,
+        provenance=seed.provenance,
+        features=features(seed, analysis),
+    )
+    reference = Solution(task_id=task.id, language="python", code=seed.code, origin="reference")
+    return Problem(task=task, reference=reference, notes={"module": seed.module, "seed_id": seed.id})
+
+
+def function_stub(code: str, function: ast.FunctionDef) -> tuple[str, str]:
+    """(the def line(s) plus the original docstring literal, the signature alone)."""
+    header = ast.FunctionDef(
+        name=function.name,
+        args=function.args,
+        body=[ast.Pass()],
+        decorator_list=[],
+        returns=function.returns,
+        type_comment=None,
+    )
+    rendered = ast.unparse(ast.fix_missing_locations(header))
+    signature = rendered.splitlines()[0].removesuffix(":")
+    doc_node = function.body[0]
+    literal = ast.get_source_segment(code, doc_node) or repr(ast.get_docstring(function, clean=False))
+    return f"{signature}:\n    {literal}", signature
+
+
+def features(seed: Seed, analysis: Analysis) -> list[str]:
+    """Tags for coverage reports: the module, the imports, the constructs the reference uses."""
+    found: set[str] = set()
+    if seed.module:
+        found.add(f"module:{seed.module}")
+    for dotted in analysis.imports.values():
+        found.add(f"import:{dotted.split('.')[0]}")
+    function = analysis.function
+    kinds = {
+        ast.For: "loop",
+        ast.While: "loop",
+        ast.ListComp: "comprehension",
+        ast.SetComp: "comprehension",
+        ast.DictComp: "comprehension",
+        ast.GeneratorExp: "comprehension",
+        ast.Lambda: "lambda",
+        ast.Try: "exceptions",
+        ast.Raise: "exceptions",
+        ast.Slice: "slicing",
+        ast.Dict: "dict",
+        ast.Set: "set",
+        ast.IfExp: "conditional_expression",
+        ast.JoinedStr: "f_string",
+        ast.BinOp: "arithmetic",
+    }
+    for node in ast.walk(function):
+        tag = kinds.get(type(node))
+        if tag:
+            found.add(tag)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == function.name:
+            found.add("recursion")
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr
+            in (
+                "split",
+                "join",
+                "strip",
+                "replace",
+                "startswith",
+                "endswith",
+                "lower",
+                "upper",
+                "find",
+            )
+        ):
+            found.add("string_methods")
+    helpers = [s for s in analysis.tree.body if isinstance(s, ast.FunctionDef) and s is not function]
+    if helpers:
+        found.add("helpers")
+    if ">>>" in seed.docstring:
+        found.add("doctest")
+    args = function.args
+    if function.returns is not None or any(a.annotation is not None for a in [*args.posonlyargs, *args.args]):
+        found.add("type_hints")
+    return sorted(found)
