@@ -1,0 +1,136 @@
+"""Plain data: the only thing a child may hand back, and how it travels as JSON.
+
+Accepted (by *exact* type, never isinstance, so subclasses with lying ``__eq__``/``__str__`` are refused):
+None, bool, int, float, str, list, tuple (becomes a list), dict, bytes, set/frozenset. JSON cannot carry a
+few of these, so they travel as one-key tagged objects:
+
+- ``{"__float__": "nan" | "inf" | "-inf"}`` for non-finite floats,
+- ``{"__bytes__": "<hex>"}`` for bytes,
+- ``{"__set__": [...]}`` for set/frozenset (decoded to ``frozenset``),
+- ``{"__dict__": [[k, v], ...]}`` for dicts whose keys are not all strings, or that look like a tag.
+
+Stdlib only: the same module runs in the child (encoding) and in the supervisor (decoding).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+TAGS = ("__float__", "__bytes__", "__set__", "__dict__")
+_MAX_DEPTH = 200
+
+# Captured at import, before any candidate code runs in the child.
+_type = type
+_len = len
+_isnan = math.isnan
+_isinf = math.isinf
+_list = list
+_dict = dict
+_str = str
+_int = int
+_float = float
+_bool = bool
+_bytes = bytes
+_tuple = tuple
+_set = set
+_frozenset = frozenset
+_none = type(None)
+_dumps = json.dumps
+
+
+class Unserialisable(Exception):
+    """The value is not plain data."""
+
+
+def to_plain(x: Any, depth: int = 0) -> Any:
+    """Copy ``x`` into JSON-able plain data, refusing anything that is not exactly a plain type."""
+    if depth > _MAX_DEPTH:
+        raise Unserialisable("nesting too deep")
+    t = _type(x)
+    if t is _none or t is _bool or t is _str or t is _int:
+        return x
+    if t is _float:
+        if _isnan(x):
+            return {"__float__": "nan"}
+        if _isinf(x):
+            return {"__float__": "inf" if x > 0 else "-inf"}
+        return x
+    if t is _list or t is _tuple:
+        return [to_plain(v, depth + 1) for v in x]
+    if t is _dict:
+        keys = _list(x.keys())
+        if all(_type(k) is _str for k in keys) and not (_len(keys) == 1 and keys[0] in TAGS):
+            return {k: to_plain(x[k], depth + 1) for k in keys}
+        return {"__dict__": [[to_plain(k, depth + 1), to_plain(x[k], depth + 1)] for k in keys]}
+    if t is _bytes:
+        return {"__bytes__": x.hex()}
+    if t is _set or t is _frozenset:
+        return {"__set__": [to_plain(v, depth + 1) for v in x]}
+    raise Unserialisable(f"unserialisable result of type {t.__name__!s}")
+
+
+def dumps_plain(x: Any) -> str:
+    """Encode a plain value as compact JSON (raises Unserialisable)."""
+    return _dumps(to_plain(x), separators=(",", ":"), allow_nan=False)
+
+
+def _big_int(s: str) -> int:
+    """int() without the 4300-digit guard (the text is already size-capped by the caller)."""
+    if len(s) <= 4000:
+        return int(s)
+    neg = s.startswith("-")
+    digits = s[1:] if neg else s
+    acc = 0
+    for i in range(0, len(digits), 4000):
+        chunk = digits[i : i + 4000]
+        acc = acc * 10 ** len(chunk) + int(chunk)
+    return -acc if neg else acc
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"non-standard JSON constant {name}")
+
+
+def _freeze(v: Any) -> Any:
+    """Hashable form of a decoded value (for set members and dict keys)."""
+    if type(v) is list:
+        return tuple(_freeze(x) for x in v)
+    if type(v) is dict:
+        return tuple(sorted((k, _freeze(x)) for k, x in v.items()))
+    return v
+
+
+def from_json_value(v: Any) -> Any:
+    """Undo the tagging on a value produced by ``json.loads``."""
+    if type(v) is list:
+        return [from_json_value(x) for x in v]
+    if type(v) is dict:
+        if len(v) == 1:
+            ((k, inner),) = v.items()
+            if k == "__float__" and inner in ("nan", "inf", "-inf"):
+                return float(inner)
+            if k == "__bytes__" and type(inner) is str:
+                return bytes.fromhex(inner)
+            if k == "__set__" and type(inner) is list:
+                return frozenset(_freeze(from_json_value(x)) for x in inner)
+            if k == "__dict__" and type(inner) is list:
+                out = {}
+                for pair in inner:
+                    if type(pair) is not list or len(pair) != 2:
+                        raise ValueError("malformed __dict__ pair")
+                    out[_freeze(from_json_value(pair[0]))] = from_json_value(pair[1])
+                return out
+        return {k: from_json_value(x) for k, x in v.items()}
+    return v
+
+
+def loads_plain(text: str) -> Any:
+    """Parse JSON text sent by an untrusted child into plain Python data (raises ValueError)."""
+    return from_json_value(json.loads(text, parse_int=_big_int, parse_constant=_no_constants))
+
+
+def normalise(x: Any) -> Any:
+    """Bring a caller-supplied value (e.g. an expected output) into the decoded plain form."""
+    return loads_plain(dumps_plain(x))
