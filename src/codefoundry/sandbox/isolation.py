@@ -162,7 +162,14 @@ def setup_cgroup(name: str, notes: dict[str, tuple[bool, str]]) -> str | None:
     base = "/sys/fs/cgroup/pids"
     if not os.path.isdir(base):
         base = "/sys/fs/cgroup"  # cgroup v2 unified
-    path = os.path.join(base, name)
+    # Nest under our own cgroup so limits the caller is under (e.g. a test runner's) still apply.
+    own = ""
+    with contextlib.suppress(OSError), open("/proc/self/cgroup") as f:
+        for line in f:
+            _, ctrls, cpath = line.rstrip("\n").split(":", 2)
+            if "pids" in ctrls.split(",") or (ctrls == "" and base == "/sys/fs/cgroup"):
+                own = cpath.lstrip("/")
+    path = os.path.join(base, own, name)
     try:
         os.makedirs(path, exist_ok=True)
         with open(os.path.join(path, "pids.max"), "w") as f:
