@@ -6,6 +6,7 @@ few of these, so they travel as one-key tagged objects:
 
 - ``{"__float__": "nan" | "inf" | "-inf"}`` for non-finite floats,
 - ``{"__bytes__": "<hex>"}`` for bytes,
+- ``{"__int__": "0x..."}`` for ints too large for Python's decimal conversion guard,
 - ``{"__set__": [...]}`` for set/frozenset (decoded to ``frozenset``),
 - ``{"__dict__": [[k, v], ...]}`` for dicts whose keys are not all strings, or that look like a tag.
 
@@ -18,7 +19,8 @@ import json
 import math
 from typing import Any
 
-TAGS = ("__float__", "__bytes__", "__set__", "__dict__")
+TAGS = ("__float__", "__bytes__", "__set__", "__dict__", "__int__")
+_BIG_BITS = 13_000  # beyond ~3900 decimal digits ints travel as hex (not subject to the 4300-digit guard)
 _MAX_DEPTH = 200
 
 # Captured at import, before any candidate code runs in the child.
@@ -49,8 +51,10 @@ def to_plain(x: Any, depth: int = 0) -> Any:
     if depth > _MAX_DEPTH:
         raise Unserialisable("nesting too deep")
     t = _type(x)
-    if t is _none or t is _bool or t is _str or t is _int:
+    if t is _none or t is _bool or t is _str:
         return x
+    if t is _int:
+        return x if x.bit_length() < _BIG_BITS else {"__int__": hex(x)}
     if t is _float:
         if _isnan(x):
             return {"__float__": "nan"}
@@ -111,6 +115,8 @@ def from_json_value(v: Any) -> Any:
             ((k, inner),) = v.items()
             if k == "__float__" and inner in ("nan", "inf", "-inf"):
                 return float(inner)
+            if k == "__int__" and type(inner) is str:
+                return int(inner, 16)
             if k == "__bytes__" and type(inner) is str:
                 return bytes.fromhex(inner)
             if k == "__set__" and type(inner) is list:
