@@ -39,8 +39,13 @@ def run_hostile():
     if why:
         pytest.skip(why)
 
-    def _run(request: ExecRequest, follow: ExecRequest | None = None, env: dict[str, str] | None = None) -> dict[str, Any]:
-        payload = {"request": request.model_dump(mode="json"), "follow": follow.model_dump(mode="json") if follow else None}
+    def _run(
+        request: ExecRequest, follow: ExecRequest | None = None, env: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        payload = {
+            "request": request.model_dump(mode="json"),
+            "follow": follow.model_dump(mode="json") if follow else None,
+        }
         cmd = ["unshare", "--pid", "--fork", "--kill-child", "--mount-proc", sys.executable, str(RUNNER)]
         proc = subprocess.run(
             cmd,

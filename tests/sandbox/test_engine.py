@@ -20,7 +20,11 @@ def test_judge_pass_wrong_and_error(sandbox):
     res = sandbox.run(
         fn(
             "def f(x):\n    if x < 0:\n        raise ValueError('negative')\n    return x * 2\n",
-            [TestInput(args=[2], expected=4), TestInput(args=[3], expected=7), TestInput(args=[-1], expected=0)],
+            [
+                TestInput(args=[2], expected=4),
+                TestInput(args=[3], expected=7),
+                TestInput(args=[-1], expected=0),
+            ],
         )
     )
     assert [v.status for v in res.verdicts] == ["pass", "wrong_answer", "runtime_error"]
@@ -44,7 +48,9 @@ def test_collect_returns_plain_outputs(sandbox):
 
 
 def test_unserialisable_result(sandbox):
-    res = sandbox.run(fn("def f():\n    return object()\n", [TestInput(args=[], expected=None, has_expected=True)]))
+    res = sandbox.run(
+        fn("def f():\n    return object()\n", [TestInput(args=[], expected=None, has_expected=True)])
+    )
     assert res.verdicts[0].status == "runtime_error" and "unserialisable" in res.verdicts[0].error
 
 
@@ -59,7 +65,11 @@ def test_syntax_error_is_runtime_error_for_python(sandbox):
 
 
 def test_stop_on_first_failure_skips_the_rest(sandbox):
-    tests = [TestInput(args=[1], expected=1), TestInput(args=[2], expected=0), TestInput(args=[3], expected=3)]
+    tests = [
+        TestInput(args=[1], expected=1),
+        TestInput(args=[2], expected=0),
+        TestInput(args=[3], expected=3),
+    ]
     res = sandbox.run(fn("def f(x):\n    return x\n", tests, stop_on_first_failure=True))
     assert [v.status for v in res.verdicts] == ["pass", "wrong_answer", "skipped"]
 
@@ -82,7 +92,9 @@ def test_stdio_modes(sandbox):
     code = "a, b = map(int, input().split())\nprint(a + b, ' ')\nprint(a / b)\n"
     tests = [TestInput(stdin="1 3\n", expected="4\n0.3333333\n")]
     for mode, want in (("exact", "wrong_answer"), ("whitespace", "wrong_answer"), ("float", "pass")):
-        res = sandbox.run(ExecRequest(style="stdio", code=code, tests=tests, compare=Compare(mode=mode, float_rel_tol=1e-6)))
+        res = sandbox.run(
+            ExecRequest(style="stdio", code=code, tests=tests, compare=Compare(mode=mode, float_rel_tol=1e-6))
+        )
         assert res.verdicts[0].status == want, mode
     ws = [TestInput(stdin="2 2\n", expected="4\n1.0")]
     res = sandbox.run(ExecRequest(style="stdio", code=code, tests=ws, compare=Compare(mode="whitespace")))
@@ -90,7 +102,9 @@ def test_stdio_modes(sandbox):
 
 
 def test_stdio_runtime_error_and_stderr(sandbox):
-    res = sandbox.run(ExecRequest(style="stdio", code="print('partial')\n1/0\n", tests=[TestInput(stdin="", expected="x")]))
+    res = sandbox.run(
+        ExecRequest(style="stdio", code="print('partial')\n1/0\n", tests=[TestInput(stdin="", expected="x")])
+    )
     v = res.verdicts[0]
     assert v.status == "runtime_error" and "ZeroDivisionError" in v.error and v.output == "partial\n"
 
@@ -110,7 +124,13 @@ def test_checker_mode(sandbox):
 
 
 def test_result_size_cap(sandbox):
-    res = sandbox.run(fn("def f():\n    return 'x' * 200_000\n", [TestInput(args=[], expected="")], limits=Limits(output_kb=64)))
+    res = sandbox.run(
+        fn(
+            "def f():\n    return 'x' * 200_000\n",
+            [TestInput(args=[], expected="")],
+            limits=Limits(output_kb=64),
+        )
+    )
     assert res.verdicts[0].status == "output_limit"
 
 
@@ -138,7 +158,17 @@ def test_cache_hits_and_survives_reopen(tmp_path):
 
 def test_layer_report_is_complete(sandbox):
     layers = sandbox.layers()
-    for name in ("session", "rlimits", "namespaces", "pidns", "cgroup", "uid", "userns", "landlock", "seccomp"):
+    for name in (
+        "session",
+        "rlimits",
+        "namespaces",
+        "pidns",
+        "cgroup",
+        "uid",
+        "userns",
+        "landlock",
+        "seccomp",
+    ):
         assert name in layers
     assert layers["lang:python"].active
 
@@ -153,7 +183,9 @@ def test_require_isolation_refuses_missing_layers():
 
 def test_plaindata_codec():
     for v in [None, True, 0, -(10**5000), 1.5, "é", [1, [2]], {"a": 1}, {1: 2}, b"ab", {"__set__": 1}]:
-        assert plain_equal(loads_plain(dumps_plain(v)), v if not isinstance(v, dict) or "__set__" not in v else v)
+        assert plain_equal(
+            loads_plain(dumps_plain(v)), v if not isinstance(v, dict) or "__set__" not in v else v
+        )
     assert loads_plain(dumps_plain((1, 2))) == [1, 2]
     for bad in [object(), type("I", (int,), {})(3), 1j]:
         with pytest.raises(Unserialisable):
@@ -166,5 +198,9 @@ def test_compare_rules():
     assert plain_equal(3, 3.0) and not plain_equal(True, 1) and plain_equal(float("nan"), float("nan"))
     assert not plain_equal([1, 2], [1, 2, 3]) and not plain_equal({"a": 1}, {"b": 1})
     assert plain_equal(1.0, 1.0 + 1e-9, rel_tol=1e-6) and not plain_equal(1.0, 1.1, rel_tol=1e-6)
-    assert text_equal("1  2\n\n", "1 2", "whitespace", 0, 0) and not text_equal("1 2", "12", "whitespace", 0, 0)
-    assert text_equal("0.333333", "0.3333333", "float", 1e-5, 0) and not text_equal("a", "b", "float", 1e-5, 0)
+    assert text_equal("1  2\n\n", "1 2", "whitespace", 0, 0) and not text_equal(
+        "1 2", "12", "whitespace", 0, 0
+    )
+    assert text_equal("0.333333", "0.3333333", "float", 1e-5, 0) and not text_equal(
+        "a", "b", "float", 1e-5, 0
+    )

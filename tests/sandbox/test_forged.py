@@ -57,7 +57,9 @@ def test_bool_is_not_an_int(sandbox):
     assert res.verdicts[0].status == "wrong_answer"
 
 
-@pytest.mark.parametrize("exit_call", ["sys.exit(0)", "os._exit(0)", "raise SystemExit(0)", "os.kill(os.getpid(), 9)"])
+@pytest.mark.parametrize(
+    "exit_call", ["sys.exit(0)", "os._exit(0)", "raise SystemExit(0)", "os.kill(os.getpid(), 9)"]
+)
 def test_early_exit_is_a_failure(sandbox, exit_call):
     res = judge(sandbox, f"import os, sys\ndef add(a, b):\n    {exit_call}\n")
     assert not res.passed

@@ -15,14 +15,27 @@ import pytest
 
 from codefoundry.sandbox import ExecRequest, Limits, TestInput
 
-LIMITS = Limits(time_s=4, per_test_time_s=2, cpu_s=2, memory_mb=256, output_kb=64, file_size_mb=4, processes=32)
-FOLLOW = ExecRequest(code="def f():\n    return 42\n", entry_point="f", tests=[TestInput(args=[], expected=42)])
+LIMITS = Limits(
+    time_s=4, per_test_time_s=2, cpu_s=2, memory_mb=256, output_kb=64, file_size_mb=4, processes=32
+)
+FOLLOW = ExecRequest(
+    code="def f():\n    return 42\n", entry_point="f", tests=[TestInput(args=[], expected=42)]
+)
 
 
-def req(code: str, expected: object = None, style: str = "function", stdin: str | None = None, **kw) -> ExecRequest:
-    test = TestInput(args=[] if style == "function" else None, stdin=stdin, expected=expected, has_expected=True)
+def req(
+    code: str, expected: object = None, style: str = "function", stdin: str | None = None, **kw
+) -> ExecRequest:
+    test = TestInput(
+        args=[] if style == "function" else None, stdin=stdin, expected=expected, has_expected=True
+    )
     return ExecRequest(
-        code=textwrap.dedent(code), entry_point="f", style=style, tests=[test], limits=kw.pop("limits", LIMITS), **kw
+        code=textwrap.dedent(code),
+        entry_point="f",
+        style=style,
+        tests=[test],
+        limits=kw.pop("limits", LIMITS),
+        **kw,
     )
 
 
@@ -97,7 +110,9 @@ def test_output_flood(run_hostile, style):
     if __name__ == "__main__":
         f()
     """
-    rep = run_hostile(req(code, style=style, stdin="" if style == "stdio" else None, expected=None), follow=FOLLOW)
+    rep = run_hostile(
+        req(code, style=style, stdin="" if style == "stdio" else None, expected=None), follow=FOLLOW
+    )
     assert verdict(rep)["status"] == "output_limit"
     assert len(rep["result"]["stderr"]) <= 70 * 1024
     assert_parent_alive(rep)

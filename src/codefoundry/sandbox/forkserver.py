@@ -626,6 +626,7 @@ class ForkServer:
                     r["out"] = stdout
                     r["t"] = round(oc.wall_s, 6)
                     r["m"] = oc.maxrss_kb
+                r["rc"] = oc.exit_code if oc.exit_code is not None else -(oc.signal or 0)
                 results[i] = r
                 judge_early(i, r)
                 i += 1

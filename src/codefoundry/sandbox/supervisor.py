@@ -24,8 +24,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 from codefoundry.sandbox import compare, plaindata
-from codefoundry.sandbox.api import ExecRequest, ExecResult, TestVerdict
+from codefoundry.sandbox.api import ExecRequest, ExecResult, Limits, TestInput, TestVerdict
 from codefoundry.sandbox.cache import ResultCache, request_key
 from codefoundry.sandbox.config import ALL_LAYERS, LayerReport, SandboxConfig
 from codefoundry.sandbox.forkserver import read_msg, write_msg
@@ -44,6 +46,19 @@ _FAIL = (
     "compile_error",
     "sandbox_error",
 )
+
+
+class ProgramRun(BaseModel):
+    """One plain program run (no expected output): what ``codefoundry sandbox run`` prints."""
+
+    model_config = ConfigDict(extra="forbid")
+    status: str
+    exit_code: int | None
+    stdout: str
+    stderr: str
+    time_s: float
+    peak_memory_mb: float
+    error: str = ""
 
 
 class SandboxError(RuntimeError):
@@ -315,7 +330,35 @@ class Sandbox:
                 f.result()
         return [r for r in results if r is not None]
 
-    def _execute(self, request: ExecRequest) -> ExecResult:
+    def run_program(
+        self, code: str, language: str, stdin: str = "", limits: Limits | None = None
+    ) -> ProgramRun:
+        """Run one stdio program once (the ``sandbox run`` command): status, exit code, capped output."""
+        req = ExecRequest(
+            language=language,
+            style="stdio",
+            code=code,
+            tests=[TestInput(stdin=stdin)],
+            limits=limits or Limits(),
+            mode="collect",
+        )
+        raw: dict[str, Any] = {}
+        res = self._execute(req, raw_out=raw)
+        v = res.verdicts[0]
+        tests = raw.get("tests") or [{}]
+        first = tests[0] if isinstance(tests[0], dict) else {}
+        rc = first.get("rc")
+        return ProgramRun(
+            status=v.status,
+            exit_code=rc if isinstance(rc, int) else None,
+            stdout=v.output if isinstance(v.output, str) else "",
+            stderr=res.stderr or res.compile_output,
+            time_s=v.time_s,
+            peak_memory_mb=v.peak_memory_mb,
+            error=v.error,
+        )
+
+    def _execute(self, request: ExecRequest, raw_out: dict[str, Any] | None = None) -> ExecResult:
         lang = get_language(request.language)
         n = len(request.tests)
         if lang is None:
@@ -374,6 +417,8 @@ class Sandbox:
             resp = w.call(req, timeout=budget)
         finally:
             self._free.put(w)
+        if raw_out is not None:
+            raw_out.update(resp)
         return self._verdicts(request, resp, expected, n)
 
     def _verdicts(
@@ -460,8 +505,6 @@ class Sandbox:
         verdicts: list[TestVerdict],
     ) -> None:
         """Checker mode: run the (task-supplied) checker in the sandbox too; only a plain ``True`` passes."""
-        from codefoundry.sandbox.api import TestInput
-
         tests = []
         for i in jobs:
             t = request.tests[i]
