@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from codefoundry.errors import UserError
 from codefoundry.pipeline.rundir import RunDir
+from codefoundry.pipeline.services import Teachers
 from codefoundry.pipeline.stage import Stage, StageContext
 from codefoundry.recipe import Recipe, RecipeError, recipe_from_dict, stage_class
 from codefoundry.records import content_hash
@@ -106,7 +107,11 @@ def run_recipe(
     progress = progress or ProgressSink()
     started = time.monotonic()
     run_dir = prepare_run_dir(recipe, run_path)
-    context = StageContext(run_dir.path, sandbox_factory=_sandbox_factory(recipe, run_dir))
+    context = StageContext(
+        run_dir.path,
+        sandbox_factory=_sandbox_factory(recipe, run_dir),
+        teachers=Teachers(recipe.teachers, run_dir.path),
+    )
     report = RunReport(run_dir=run_dir.path, preview=preview_limit is not None)
     names = stage_names(recipe)
     try:

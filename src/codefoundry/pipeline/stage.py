@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from codefoundry.records import Drop
 
 if TYPE_CHECKING:
+    from codefoundry.pipeline.services import Teachers
     from codefoundry.sandbox import Sandbox
 
 In = TypeVar("In", bound=BaseModel)
@@ -56,12 +57,12 @@ class StageContext:
         self,
         run_dir: Path,
         sandbox_factory: Callable[[], Sandbox] | None = None,
-        services: dict[str, Any] | None = None,
+        teachers: Teachers | None = None,
     ) -> None:
         self.run_dir = run_dir
         self._sandbox_factory = sandbox_factory
         self._sandbox: Sandbox | None = None
-        self.services: dict[str, Any] = services or {}
+        self.teachers = teachers
 
     @property
     def sandbox(self) -> Sandbox:
@@ -73,7 +74,15 @@ class StageContext:
             self._sandbox.__enter__()
         return self._sandbox
 
+    def teacher(self, name: str) -> Any:
+        """The run's client for the recipe's teacher ``name`` (a ``TeacherClient``)."""
+        if self.teachers is None:
+            raise RuntimeError("this run has no teachers configured")
+        return self.teachers.client(name)
+
     def close(self) -> None:
+        if self.teachers is not None:
+            self.teachers.close()
         if self._sandbox is not None:
             self._sandbox.close()
             self._sandbox = None
