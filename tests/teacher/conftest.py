@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
+from codefoundry.teacher.client import Completion, TeacherClient
 from codefoundry.teacher.config import TeacherConfig
 from codefoundry.teacher.testing import ScriptedServer
 
@@ -44,6 +46,16 @@ def fast_config(server: ScriptedServer, **overrides: Any) -> TeacherConfig:
     }
     values.update(overrides)
     return TeacherConfig(**values)
+
+
+def chat(client: TeacherClient, messages: list[dict[str, str]], **options: Any) -> list[Completion]:
+    """client.chat from sync test code, closing the client's connections afterwards."""
+
+    async def go() -> list[Completion]:
+        async with client:
+            return await client.chat(messages, **options)
+
+    return asyncio.run(go())
 
 
 def user(text: str) -> list[dict[str, str]]:

@@ -22,7 +22,7 @@ from codefoundry.teacher.client import (
 from codefoundry.teacher.parse import extract_code, extract_json
 from codefoundry.teacher.testing import ScriptedServer
 
-from .conftest import fast_config, user
+from .conftest import chat, fast_config, user
 
 # fault plan -> (final failure reason or None, retries the client should make, attempts the server should see)
 PLANS: dict[str, tuple[str | None, int, int]] = {
@@ -79,7 +79,7 @@ def test_every_request_ends_as_success_or_recorded_failure(server: ScriptedServe
 
 def test_truncated_completion_is_kept_and_then_dropped_by_the_parser(server: ScriptedServer) -> None:
     client = TeacherClient(fast_config(server))
-    [completion] = asyncio.run(client.chat(user("[[fault: truncate]] write f")))
+    [completion] = chat(client, user("[[fault: truncate]] write f"))
     assert completion.finish_reason == "length"
     parsed = extract_code(completion)
     assert parsed.reason == "truncated"
@@ -87,7 +87,7 @@ def test_truncated_completion_is_kept_and_then_dropped_by_the_parser(server: Scr
 
 def test_retry_after_is_honoured(server: ScriptedServer) -> None:
     client = TeacherClient(fast_config(server, backoff_base_s=0.001, backoff_max_s=0.002))
-    asyncio.run(client.chat(user("[[fault: 429:1, ok]]")))
+    chat(client, user("[[fault: 429:1, ok]]"))
     first, second = server.records
     waited = second.at - first.at
     assert 1.0 <= waited < 1.8, waited
@@ -96,7 +96,7 @@ def test_retry_after_is_honoured(server: ScriptedServer) -> None:
 def test_retry_after_is_capped(server: ScriptedServer) -> None:
     client = TeacherClient(fast_config(server, retry_after_max_s=0.2))
     started = time.monotonic()
-    asyncio.run(client.chat(user("[[fault: 503:3600, ok]]")))
+    chat(client, user("[[fault: 503:3600, ok]]"))
     assert time.monotonic() - started < 1.0
 
 
@@ -112,7 +112,7 @@ def test_timeout_is_per_attempt_and_bounded(server: ScriptedServer) -> None:
     client = TeacherClient(fast_config(server, timeout_s=0.2, max_retries=1))
     started = time.monotonic()
     with pytest.raises(TeacherFailure) as info:
-        asyncio.run(client.chat(user("[[fault: slow:3, slow:3]]")))
+        chat(client, user("[[fault: slow:3, slow:3]]"))
     assert info.value.reason == "timeout"
     assert time.monotonic() - started < 1.0
     assert len(server.records) == 2
@@ -135,7 +135,7 @@ def test_concurrency_limit_is_respected(start_server: Callable[..., ScriptedServ
 
 def test_n_samples_in_one_call_when_supported(server: ScriptedServer) -> None:
     client = TeacherClient(fast_config(server))
-    completions = asyncio.run(client.chat(user("four please"), n=4))
+    completions = chat(client, user("four please"), n=4)
     assert [c.index for c in completions] == [0, 1, 2, 3]
     assert len({c.text for c in completions}) == 4
     assert len(server.records) == 1 and server.records[0].body["n"] == 4
@@ -144,13 +144,13 @@ def test_n_samples_in_one_call_when_supported(server: ScriptedServer) -> None:
 def test_n_falls_back_to_one_call_per_sample(start_server: Callable[..., ScriptedServer]) -> None:
     server = start_server(support_n=False)
     client = TeacherClient(fast_config(server, seed=7))
-    completions = asyncio.run(client.chat(user("four please"), n=4))
+    completions = chat(client, user("four please"), n=4)
     assert len(completions) == 4 and len({c.text for c in completions}) == 4
     # first call asked n=4 and got one choice; the other three came one call each, with distinct seeds
     assert [r.body.get("n") for r in server.records] == [4, None, None, None]
     assert [r.body["seed"] for r in server.records] == [7, 8, 9, 10]
     # the client remembers: the next request goes one call per sample straight away
-    asyncio.run(client.chat(user("two more"), n=2))
+    chat(client, user("two more"), n=2)
     assert [r.body.get("n") for r in server.records[4:]] == [None, None]
 
 
@@ -162,7 +162,7 @@ def test_structured_output(server: ScriptedServer) -> None:
         count: int
 
     client = TeacherClient(fast_config(server))
-    [completion] = asyncio.run(client.chat(user("give json"), response_format=Answer))
+    [completion] = chat(client, user("give json"), response_format=Answer)
     assert server.records[0].body["response_format"] == json_schema_format(Answer)
     parsed = extract_json(completion, Answer)
     assert parsed.ok and isinstance(parsed.value, Answer)
@@ -180,7 +180,7 @@ def test_structured_output_falls_back_to_prompting_when_rejected(
     server = start_server(structured=False)
     accounting = Accounting()
     client = TeacherClient(fast_config(server), accounting=accounting)
-    [completion] = asyncio.run(client.chat(user("give json"), response_format=Answer))
+    [completion] = chat(client, user("give json"), response_format=Answer)
     first, second = server.records
     assert first.status == 400 and "response_format" in first.body
     assert "response_format" not in second.body
@@ -190,13 +190,14 @@ def test_structured_output_falls_back_to_prompting_when_rejected(
     assert parsed.ok and isinstance(parsed.value, Answer)
     assert accounting.usage().retry_reasons == {"response_format_rejected": 1}
     # remembered: later calls do not try response_format again
-    asyncio.run(client.chat(user("again"), response_format=Answer))
+    chat(client, user("again"), response_format=Answer)
     assert "response_format" not in server.records[-1].body
 
 
 def test_completion_endpoint(server: ScriptedServer) -> None:
     client = TeacherClient(fast_config(server))
-    [completion] = asyncio.run(client.complete("def add(a, b):"))
+    [response] = client.generate_many([TeacherRequest(prompt="def add(a, b):")])
+    [completion] = response.completions
     assert server.records[0].path == "/v1/completions"
     assert server.records[0].body["prompt"] == "def add(a, b):"
     assert extract_code(completion).ok

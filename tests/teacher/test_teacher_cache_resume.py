@@ -3,7 +3,6 @@ Also: the API key reaches the server and nowhere else; accounting matches the se
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import signal
@@ -24,7 +23,7 @@ from codefoundry.teacher.config import Sampling, TeacherConfig
 from codefoundry.teacher.testing import ScriptedServer, count_tokens
 
 from . import resume_worker
-from .conftest import fast_config, user
+from .conftest import chat, fast_config, user
 
 WORKER = Path(resume_worker.__file__)
 KEY = "sk-test-1f6b0c5d9e8a7b6c5d4e3f2a1b0c9d8e"
@@ -57,7 +56,8 @@ def test_sigkilled_run_restarts_without_repeating_cached_calls(
         assert time.monotonic() < deadline, "worker made too few calls"
         time.sleep(0.005)
     os.kill(proc.pid, signal.SIGKILL)  # a real kill, mid-way through the batch
-    proc.wait(10)
+    proc.communicate(timeout=10)
+    assert proc.returncode == -signal.SIGKILL
     time.sleep(0.1)  # let answers already in flight land at the server
     first_run = len(server.records)
     assert first_run < count, "the worker finished before it was killed; the test proves nothing"
@@ -186,7 +186,7 @@ def test_accounting_matches_server_usage_per_stage(server: ScriptedServer, tmp_p
     assert summary["total"]["cost_usd"] == pytest.approx(accounting.usage().cost_usd)
     # a resumed run adds to what was recorded
     again = Accounting.for_run(tmp_path)
-    asyncio.run(TeacherClient(config, None, again, name="strong").chat(user("one more"), stage="tasks"))
+    chat(TeacherClient(config, None, again, name="strong"), user("one more"), stage="tasks")
     again.flush()
     assert usage_summary(tmp_path)["total"]["calls"] == summary["total"]["calls"] + 1
 

@@ -22,7 +22,6 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from codefoundry.teacher.accounting import Accounting
@@ -145,23 +144,34 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 class _LoopState:
-    """Objects bound to one event loop: the HTTP connection pool and the concurrency semaphore."""
+    """Objects bound to one event loop: the concurrency semaphore and the HTTP session.
+
+    aiohttp, not httpx: measured here, httpx spends ~1.05 ms of CPU per request (and its pool scans every
+    connection per queued request: 10 ms per request at C=64), aiohttp ~0.26 ms with an O(1) pool. With a
+    fixed-latency server the client's CPU per request is what separates achieved from theoretical rate.
+    """
 
     def __init__(self, config: TeacherConfig, api_key: str | None) -> None:
+        import aiohttp
+
         self.loop = asyncio.get_running_loop()
         self.semaphore = asyncio.Semaphore(config.max_concurrency)
         headers = {"Content-Type": "application/json"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
-        limits = httpx.Limits(
-            max_connections=config.max_concurrency, max_keepalive_connections=config.max_concurrency
+        connector = aiohttp.TCPConnector(
+            limit=config.max_concurrency, limit_per_host=config.max_concurrency, ttl_dns_cache=300
         )
-        self.http = httpx.AsyncClient(
+        self.session = aiohttp.ClientSession(
             base_url=(config.base_url or "") + "/",
             headers=headers,
-            timeout=httpx.Timeout(config.timeout_s),
-            limits=limits,
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(total=config.timeout_s),
+            trust_env=False,  # True costs two thread-pool hops per request (proxy and netrc lookups)
         )
+
+    async def aclose(self) -> None:
+        await self.session.close()
 
 
 class TeacherClient:
@@ -247,15 +257,25 @@ class TeacherClient:
         requests: Sequence[TeacherRequest],
         on_done: Callable[[TeacherResponse], None] | None = None,
     ) -> list[TeacherResponse]:
-        """All requests concurrently (the semaphore bounds the calls in flight), in request order."""
+        """All requests concurrently (the semaphore bounds the calls in flight), in request order.
 
-        async def one(request: TeacherRequest) -> TeacherResponse:
-            response = await self.run(request)
-            if on_done is not None:
-                on_done(response)
-            return response
+        A fixed set of workers pulls requests in order rather than one task per request: with 100k tasks
+        created at once, each would run its cache lookup before the first answer is read, stalling the loop.
+        Twice the concurrency keeps every slot busy while some workers sleep in a retry backoff.
+        """
+        results: list[TeacherResponse | None] = [None] * len(requests)
+        cursor = iter(range(len(requests)))
 
-        return list(await asyncio.gather(*(one(r) for r in requests)))
+        async def worker() -> None:
+            for position in cursor:
+                response = await self.run(requests[position])
+                results[position] = response
+                if on_done is not None:
+                    on_done(response)
+
+        workers = min(len(requests), 2 * self.config.max_concurrency)
+        await asyncio.gather(*(worker() for _ in range(workers)))
+        return [r for r in results if r is not None]
 
     def generate_many(
         self,
@@ -292,11 +312,18 @@ class TeacherClient:
             raise errors[0]
         return box[0]
 
+    async def __aenter__(self) -> TeacherClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+        self.accounting.flush()
+
     async def aclose(self) -> None:
         """Close the connection pool of the current loop (a new one is made on next use)."""
         state, self._state = self._state, None
         if state is not None:
-            await state.http.aclose()
+            await state.aclose()
 
     # ----------------------------------------------------------------------------------------- internals
 
@@ -435,28 +462,32 @@ class TeacherClient:
     async def _attempt(
         self, path: str, body: dict[str, Any], stage: str, endpoint: str
     ) -> list[dict[str, Any]]:
+        import aiohttp
+
         state = self._loop_state()
         async with state.semaphore:
             started = time.monotonic()
             try:
                 async with asyncio.timeout(self.config.timeout_s):
-                    response = await state.http.post(path, json=body)
-            except (TimeoutError, httpx.TimeoutException) as exc:
+                    async with state.session.post(path, data=json.dumps(body)) as response:
+                        status = response.status
+                        raw = await response.read()
+                        retry_after = response.headers.get("Retry-After")
+            except TimeoutError as exc:
                 raise _Retryable("timeout", f"no answer within {self.config.timeout_s}s") from exc
-            except httpx.TransportError as exc:
+            except (aiohttp.ClientError, OSError) as exc:
                 raise _Retryable("connection", f"{type(exc).__name__}: {exc}") from exc
             latency = time.monotonic() - started
-        status = response.status_code
         if status != 200:
-            detail = response.text[:300]
+            detail = raw[:300].decode("utf-8", "replace")
             if status in _RETRY_STATUS or status >= 500:
                 reason = "rate_limited" if status == 429 else f"http_{status}"
-                raise _Retryable(reason, detail, parse_retry_after(response.headers.get("retry-after")))
+                raise _Retryable(reason, detail, parse_retry_after(retry_after))
             if status in (400, 422) and "response_format" in body and self._structured_supported:
                 raise _Retryable("response_format_rejected", detail)
             raise TeacherFailure(f"http_{status}", detail)
         try:
-            data = response.json()
+            data = json.loads(raw)
             choices = data["choices"]
             if not isinstance(choices, list) or not choices:
                 raise ValueError("no choices")
@@ -465,7 +496,7 @@ class TeacherClient:
                 for choice in sorted(choices, key=lambda c: c.get("index", 0))
             ]
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise _Retryable("bad_response", f"{type(exc).__name__}: {response.text[:200]!r}") from exc
+            raise _Retryable("bad_response", f"{type(exc).__name__}: {raw[:200]!r}") from exc
         usage = data.get("usage") or {}
         prompt_tokens = int(usage.get("prompt_tokens") or 0)
         completion_tokens = int(usage.get("completion_tokens") or 0)

@@ -192,6 +192,8 @@ class ScriptedServer:
         loop.call_soon_threadsafe(loop.stop)
         if self._thread is not None:
             self._thread.join(5)
+        if not loop.is_running():
+            loop.close()
         self._loop = None
 
     def __enter__(self) -> ScriptedServer:
@@ -208,6 +210,7 @@ class ScriptedServer:
                 request_line = await reader.readline()
                 if not request_line:
                     return
+                arrived = time.monotonic()
                 method, path, _ = request_line.decode("latin-1").split(" ", 2)
                 headers: dict[str, str] = {}
                 while True:
@@ -218,7 +221,7 @@ class ScriptedServer:
                     headers[name.strip().lower()] = value.strip()
                 length = int(headers.get("content-length", "0"))
                 raw = await reader.readexactly(length) if length else b""
-                keep = await self._respond(method, path, headers, raw, writer)
+                keep = await self._respond(method, path, headers, raw, writer, arrived)
                 if not keep or headers.get("connection", "").lower() == "close":
                     return
         except (ConnectionError, asyncio.IncompleteReadError, ValueError):
@@ -255,8 +258,15 @@ class ScriptedServer:
         return key, attempt, action
 
     async def _respond(
-        self, method: str, path: str, headers: dict[str, str], raw: bytes, writer: asyncio.StreamWriter
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        raw: bytes,
+        writer: asyncio.StreamWriter,
+        arrived: float,
     ) -> bool:
+        """Answer one request; the scripted latency counts from its arrival, so parsing is not added."""
         state = self.state
         if method == "GET" and path.rstrip("/").endswith("/models"):
             payload = {"object": "list", "data": [{"id": state.model, "object": "model"}]}
@@ -271,7 +281,7 @@ class ScriptedServer:
         with state.lock:
             state.records.append(record)
         if state.latency_s:
-            await asyncio.sleep(state.latency_s)
+            await asyncio.sleep(max(0.0, arrived + state.latency_s - time.monotonic()))
         name, _, arg = action.partition(":")
         if name == "drop":
             writer.transport.abort()
