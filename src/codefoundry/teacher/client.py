@@ -403,8 +403,15 @@ class TeacherClient:
         if len(batch) > 1:
             body["n"] = len(batch)
         messages = request.messages
+        prompt = request.prompt
         fmt = request.response_format
-        if fmt is not None:
+        if fmt is not None and endpoint == "completion":
+            # no portable structured output on /completions: ask in words, the fallback parser does the rest
+            if prompt is not None:
+                prompt = f"{prompt}\n{_json_instruction(fmt)}\n"
+            else:
+                messages = [*(messages or []), {"role": "user", "content": _json_instruction(fmt)}]
+        elif fmt is not None:
             if self._structured_supported:
                 body["response_format"] = (
                     {"type": "json_object", "schema": _schema_of(fmt)}
@@ -416,7 +423,7 @@ class TeacherClient:
         if endpoint == "chat":
             body["messages"] = messages
             return "chat/completions", body
-        body["prompt"] = request.prompt if request.prompt is not None else messages_to_prompt(messages or [])
+        body["prompt"] = prompt if prompt is not None else messages_to_prompt(messages or [])
         return "completions", body
 
     def _served_model(self) -> str:
