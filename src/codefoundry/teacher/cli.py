@@ -18,6 +18,12 @@ from codefoundry.errors import UserError
 
 app = typer.Typer(help="Teacher LLMs: check the teachers of a recipe.", no_args_is_help=True)
 
+
+@app.callback()
+def _group() -> None:
+    """Teacher LLMs: check the teachers of a recipe (a group, so more commands can join ``check``)."""
+
+
 _QUESTION = (
     "What is 17 + 25? Reply as JSON with the keys 'answer' (an integer) and 'language' "
     "(the name of a programming language you can write)."
@@ -151,9 +157,10 @@ def check(
     if as_json:
         typer.echo(json.dumps(reports, indent=2))
     else:
+        console = Console()
         table = Table(title="teachers")
-        for column in ("teacher", "model", "ok", "latency s", "tokens in/out", "structured output", "note"):
-            table.add_column(column)
+        for column in ("teacher", "model", "ok", "latency s", "tokens in/out", "structured output"):
+            table.add_column(column, overflow="fold")
         for r in reports:
             table.add_row(
                 r["teacher"],
@@ -162,9 +169,11 @@ def check(
                 str(r.get("latency_s", "")),
                 f"{r.get('prompt_tokens', '')}/{r.get('completion_tokens', '')}",
                 str(r.get("structured_output", "")),
-                r.get("error") or r.get("reply", "")[:40],
             )
-        Console().print(table)
+        console.print(table)
+        for r in reports:
+            if not r["ok"]:
+                console.print(f"{r['teacher']}: {r['error']}", markup=False)
     if not all(r["ok"] for r in reports):
         raise typer.Exit(1)
 
