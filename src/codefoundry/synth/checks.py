@@ -5,9 +5,11 @@ I/O, network, randomness, clocks and global mutation, and callable with plain po
 read the code (``ast`` + ``symtable``) and never run it; the testgen stage confirms determinism by running the
 reference twice in the sandbox, because static checks cannot see everything (``id()``, hash order...).
 
-Import policy: a seed may use ``import M`` / ``import M as X`` and ``from M import NAME`` where ``M`` is a
-public standard-library module (no leading underscore in any part) and ``NAME`` is public; relative imports,
-private modules/names and third-party modules make the seed ``not_self_contained``.
+Import policy: a seed may use ``import M`` / ``import M as X`` and ``from M import NAME`` for any
+standard-library module ``M`` (``sys.stdlib_module_names``), private ones included: only the reference uses
+them, the task's solver never sees them. Relative imports (the extractor already turned the standard
+library's own into absolute ones) and third-party modules make the seed ``not_self_contained``; modules and
+attributes in ``MODULE_POLICY`` give their own reasons (``io_call``, ``randomness``, ``time``...).
 """
 
 from __future__ import annotations
@@ -149,6 +151,8 @@ MODULE_POLICY: dict[str, str] = {
         ("builtins", "gc", "weakref", "inspect", "importlib", "ctypes", "tracemalloc", "copyreg", "marshal"),
         "interpreter_state",
     ),
+    **dict.fromkeys(("_thread", "_socket", "_ssl", "_io", "_imp", "_signal", "_posixsubprocess"), "io_call"),
+    **dict.fromkeys(("_random", "_sysrand"), "randomness"),
     "datetime.datetime.now": "time",
     "datetime.datetime.today": "time",
     "datetime.datetime.utcnow": "time",
@@ -385,8 +389,6 @@ def _import_bindings(tree: ast.Module) -> tuple[dict[str, str], Rejection | None
                     return bindings, Rejection(
                         "not_self_contained", f"imports non-stdlib module {alias.name}"
                     )
-                if any(part.startswith("_") for part in alias.name.split(".")):
-                    return bindings, Rejection("not_self_contained", f"imports private module {alias.name}")
                 if alias.asname:
                     bindings[alias.asname] = alias.name
                 else:

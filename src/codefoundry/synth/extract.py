@@ -10,6 +10,7 @@ Everything here is static (``ast`` and ``symtable``): mined code is never import
 from __future__ import annotations
 
 import ast
+import contextlib
 import importlib.util
 import symtable
 import warnings
@@ -113,11 +114,11 @@ class _ModuleIndex:
 
     imports: dict[str, str] = field(default_factory=dict)  # name -> an import line binding exactly it
     constants: dict[str, ast.stmt] = field(default_factory=dict)
-    functions: dict[str, ast.FunctionDef] = field(default_factory=dict)
+    functions: dict[str, ast.FunctionDef | ast.ClassDef] = field(default_factory=dict)
     rebound: set[str] = field(default_factory=set)  # bound more than once or conditionally: not copied
 
 
-def _index_module(tree: ast.Module) -> _ModuleIndex:
+def _index_module(tree: ast.Module, package: str | None) -> _ModuleIndex:
     index = _ModuleIndex()
     seen: dict[str, int] = {}
 
@@ -133,6 +134,9 @@ def _index_module(tree: ast.Module) -> _ModuleIndex:
                 bind(bound)
         elif isinstance(stmt, ast.ImportFrom):
             module = "." * stmt.level + (stmt.module or "")
+            if stmt.level and package:
+                with contextlib.suppress(ImportError):
+                    module = importlib.util.resolve_name(module, package)
             for alias in stmt.names:
                 if alias.name == "*":
                     continue
@@ -157,6 +161,9 @@ def _index_module(tree: ast.Module) -> _ModuleIndex:
                 and _is_constant_expr(value)
             ):
                 index.constants[targets[0].id] = stmt
+        elif isinstance(stmt, ast.ClassDef) and _is_marker_class(stmt):
+            index.functions[stmt.name] = stmt  # e.g. a module's own exception class
+            bind(stmt.name)
         elif isinstance(stmt, ast.ClassDef | ast.AsyncFunctionDef):
             bind(stmt.name)
         else:
@@ -164,8 +171,47 @@ def _index_module(tree: ast.Module) -> _ModuleIndex:
             for bound in _conditional_bindings(stmt):
                 bind(bound)
                 bind(bound)
-    index.rebound = {name for name, count in seen.items() if count > 1}
+    index.rebound = {name for name, count in seen.items() if count > 1} | _mutated_at_top_level(tree)
     return index
+
+
+def _is_marker_class(stmt: ast.ClassDef) -> bool:
+    """A class with nothing in it but a docstring or ``pass`` (typically an exception type)."""
+    if stmt.decorator_list or stmt.keywords:
+        return False
+    for item in stmt.body:
+        if isinstance(item, ast.Pass):
+            continue
+        if isinstance(item, ast.Expr) and isinstance(item.value, ast.Constant):
+            continue
+        return False
+    return all(isinstance(base, ast.Name) for base in stmt.bases)
+
+
+def _mutated_at_top_level(tree: ast.Module) -> set[str]:
+    """Names that module-level code changes after binding them (``T.append(...)`` in a loop, ``T[k] = v``):
+    copying only their first assignment would change what the function sees."""
+    out: set[str] = set()
+    for stmt in tree.body:
+        if isinstance(
+            stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Import | ast.ImportFrom
+        ):
+            continue
+        for node in ast.walk(stmt):
+            base: ast.expr | None = None
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                base = node.func.value
+            elif isinstance(node, ast.Subscript | ast.Attribute) and isinstance(
+                node.ctx, ast.Store | ast.Del
+            ):
+                base = node.value
+            elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+                out.add(node.target.id)
+            while isinstance(base, ast.Attribute | ast.Subscript):
+                base = base.value
+            if isinstance(base, ast.Name):
+                out.add(base.id)
+    return out
 
 
 def _conditional_bindings(stmt: ast.stmt) -> list[str]:
@@ -194,11 +240,17 @@ def _segment(lines: list[str], node: ast.stmt) -> str:
     return "".join(lines[start - 1 : node.end_lineno])
 
 
-def extract_functions(text: str, *, include_helpers: bool = True, max_helpers: int = 3) -> list[Extracted]:
-    """Every documented top-level ``def`` in ``text`` with the imports/constants/helpers it reads."""
+def extract_functions(
+    text: str, *, include_helpers: bool = True, max_helpers: int = 6, package: str | None = None
+) -> list[Extracted]:
+    """Every documented top-level ``def`` in ``text`` with the imports/constants/helpers it reads.
+
+    ``package``: the package the module lives in, to turn its relative imports into absolute ones (only
+    meaningful where that package is importable everywhere, i.e. the standard library).
+    """
     tree = parse_module(text)
     lines = text.splitlines(keepends=True)
-    index = _index_module(tree)
+    index = _index_module(tree, package)
     out = []
     for stmt in tree.body:
         if not isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):

@@ -19,7 +19,7 @@ class MineFunctionsConfig(StageConfig):
     include_helpers: bool = Field(
         True, description="copy the module-level helper functions a function calls into its seed"
     )
-    max_helpers: int = Field(3, ge=0, description="most helper functions copied into one seed")
+    max_helpers: int = Field(6, ge=0, description="most helper functions copied into one seed")
     max_file_kb: int = Field(1024, gt=0, description="larger files are skipped (generated tables, not code)")
     batch_size: int = 16
 
@@ -55,6 +55,7 @@ class MineFunctions(Stage[SourceFile, Seed]):
                     read_source(data),
                     include_helpers=self.config.include_helpers,
                     max_helpers=self.config.max_helpers,
+                    package=_package(source_file) if source_file.source == "stdlib" else None,
                 )
             except SourceError as exc:
                 result.drops.append(self.drop(source_file, "syntax_error", f"{path}: {exc}"))
@@ -81,3 +82,12 @@ class MineFunctions(Stage[SourceFile, Seed]):
                     )
                 )
         return result
+
+
+def _package(source_file: SourceFile) -> str | None:
+    """The package a standard-library module belongs to (for resolving its relative imports)."""
+    if not source_file.module:
+        return None
+    if Path(source_file.path).name == "__init__.py":
+        return source_file.module
+    return source_file.module.rpartition(".")[0] or None

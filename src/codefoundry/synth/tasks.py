@@ -24,7 +24,7 @@ INSTRUCTION = (
 
 class MakeTasksConfig(StageConfig):
     kind: Literal["mine.tasks"] = "mine.tasks"
-    min_lines: int = Field(2, ge=1, description="fewest code lines in the body (docstring excluded)")
+    min_lines: int = Field(1, ge=1, description="fewest code lines in the body (docstring excluded)")
     max_lines: int = Field(60, ge=1, description="most code lines in the body (docstring excluded)")
     batch_size: int = 64
 

@@ -1,0 +1,157 @@
+"""Labelling test inputs by running the reference in the sandbox (collect mode), twice, and comparing.
+
+The second run is a different child with the tests in reverse order and a module-level padding allocation
+appended to the code, so outputs that depend on object addresses (``id()``, default ``hash()``/``repr()`` of
+objects), on state carried from earlier calls, or on the order tests run in come out different and the
+problem is dropped as ``nondeterministic``. Both runs share the fork-server's hash seed, so string-hash order
+(iterating a set of strings) is only caught if the sandbox's workers differ in hash seed; outputs that are
+sets are stored in canonical (sorted) form, so set-valued results themselves are safe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from codefoundry.records import Problem
+from codefoundry.sandbox.api import ExecRequest, ExecResult, Limits, TestInput
+from codefoundry.testgen.inputs import Candidate
+from codefoundry.testgen.values import NotPlain, decode, dumps, encode
+
+# Appended to the reference in the second labelling run: shifts the heap so address-derived outputs move.
+PERTURB = "\n\n_cf_heap_shift = [object() for _cf_i in range(257)] + [[_cf_i] * 3 for _cf_i in range(61)]\n"
+
+# Appended to the reference when labelling: returns the entry point's result already in the stored (tagged,
+# JSON-native) form, so collected outputs survive any JSON round trip (e.g. the sandbox's result cache)
+# unchanged. Only the reference runs under it; candidates are always judged on their raw return values.
+COLLECT_ENTRY = "_cf_collect"
+COLLECT_WRAPPER = """
+
+def _cf_collect(*args):
+    return _cf_plain({entry}(*args))
+
+
+def _cf_plain(value):
+    kind = type(value)
+    if kind is bytes:
+        return {{"__bytes__": value.hex()}}
+    if kind is set or kind is frozenset:
+        return {{"__set__": [_cf_plain(v) for v in value]}}
+    if kind is list or kind is tuple:
+        return [_cf_plain(v) for v in value]
+    if kind is dict:
+        tags = ("__float__", "__bytes__", "__set__", "__dict__")
+        if all(type(k) is str for k in value) and not (len(value) == 1 and next(iter(value)) in tags):
+            return {{k: _cf_plain(v) for k, v in value.items()}}
+        return {{"__dict__": [[_cf_plain(k), _cf_plain(v)] for k, v in value.items()]}}
+    if kind is float and (value != value or value in (float("inf"), float("-inf"))):
+        return {{"__float__": "nan" if value != value else ("inf" if value > 0 else "-inf")}}
+    return value
+"""
+
+
+def collect_request(
+    problem: Problem, candidates: list[Candidate], limits: Limits, *, perturb: bool = False
+) -> ExecRequest:
+    """A collect-mode request running the reference on ``candidates`` (reversed and perturbed if asked)."""
+    assert problem.reference is not None
+    order = list(reversed(candidates)) if perturb else candidates
+    wrapper = COLLECT_WRAPPER.format(entry=problem.task.entry_point)
+    return ExecRequest(
+        language="python",
+        style="function",
+        code=problem.reference.code + (PERTURB if perturb else "") + wrapper,
+        entry_point=COLLECT_ENTRY,
+        tests=[TestInput(args=decode(c.args)) for c in order],
+        limits=limits,
+        mode="collect",
+    )
+
+
+@dataclass
+class Outcome:
+    """One input's result in one run: status and canonical output (when ok)."""
+
+    status: str
+    output: Any = None
+    error: str = ""
+    time_s: float = 0.0
+
+
+def outcomes(result: ExecResult, count: int, *, reversed_order: bool = False) -> list[Outcome]:
+    """Per-input outcomes in candidate order; outputs that are not plain data count as errors."""
+    verdicts = list(result.verdicts)
+    if len(verdicts) < count:
+        verdicts += [None] * (count - len(verdicts))  # type: ignore[list-item]
+    if reversed_order:
+        verdicts = list(reversed(verdicts[:count]))
+    out = []
+    for verdict in verdicts[:count]:
+        if verdict is None:
+            out.append(Outcome("sandbox_error", error=result.status))
+            continue
+        if verdict.status != "ok":
+            out.append(Outcome(verdict.status, error=verdict.error, time_s=verdict.time_s))
+            continue
+        try:
+            value = encode(decode(verdict.output))  # the wrapper's tagged form; set order fixed here
+        except (NotPlain, ValueError, TypeError) as exc:
+            out.append(Outcome("runtime_error", error=f"NotPlain: {exc}"))
+            continue
+        if not judgeable(value):
+            out.append(Outcome("unjudgeable", error="output holds bytes or text that is not UTF-8"))
+            continue
+        out.append(Outcome("ok", value, time_s=verdict.time_s))
+    return out
+
+
+@dataclass
+class Labelled:
+    """The inputs that both runs agree on, and what went wrong with the others."""
+
+    tests: list[tuple[Candidate, Any, float]] = field(default_factory=list)  # (input, output, seconds)
+    statuses: dict[str, int] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)
+    disagreement: str = ""  # non-empty: the problem is nondeterministic
+
+
+def compare_runs(candidates: list[Candidate], first: list[Outcome], second: list[Outcome]) -> Labelled:
+    """Keep inputs that returned the same plain output twice; any ok/ok or ok/raise mismatch is fatal."""
+    labelled = Labelled()
+    for candidate, a, b in zip(candidates, first, second, strict=True):
+        labelled.statuses[a.status] = labelled.statuses.get(a.status, 0) + 1
+        if a.status == "ok" and b.status == "ok":
+            if dumps(a.output) != dumps(b.output):
+                labelled.disagreement = (
+                    f"args {dumps(candidate.args)[:200]}: {dumps(a.output)[:200]} != {dumps(b.output)[:200]}"
+                )
+                return labelled
+            labelled.tests.append((candidate, a.output, max(a.time_s, b.time_s)))
+        elif {a.status, b.status} == {"ok", "runtime_error"}:
+            labelled.disagreement = f"args {dumps(candidate.args)[:200]}: returned once, raised once"
+            return labelled
+        elif a.status == "runtime_error":
+            kind = a.error.split(":", 1)[0][:60]
+            labelled.errors[kind] = labelled.errors.get(kind, 0) + 1
+    return labelled
+
+
+def judgeable(value: Any) -> bool:
+    """Whether an expected output can go through the sandbox's judge today.
+
+    The sandbox's result cache stores verdict outputs with pydantic's JSON encoder, which cannot write
+    arbitrary bytes (and fails on lone surrogates), so tests expecting bytes are left out until it stores
+    them in its plain-data form.
+    """
+    if type(value) is dict:
+        if "__bytes__" in value and len(value) == 1:
+            return False
+        return all(judgeable(v) for v in value.values()) and all(judgeable(k) for k in value)
+    if type(value) is list:
+        return all(judgeable(v) for v in value)
+    if type(value) is str:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+    return True

@@ -1,0 +1,276 @@
+"""``testgen.mined``: tests for mined problems, labelled by the reference itself in the sandbox.
+
+Per batch, three rounds of sandbox requests, each sent with one ``run_many`` for the whole batch:
+1. probing: type assignments for untyped parameters (``probe.py``);
+2. labelling, first run: every candidate input (doctest calls, boundary values, hypothesis draws);
+3. labelling, second run: the same inputs reversed in a perturbed child (``label.py``).
+Inputs where the reference raises or times out are left out (the sandbox compares return values only, so an
+expected exception cannot be judged); problems whose two runs disagree are dropped ``nondeterministic``.
+The kept tests favour doctest inputs, then spread over distinct outputs (a suite of identical answers kills
+no mutants), are capped, and split visible/holdout by test id.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from typing import Literal
+
+from pydantic import Field
+
+from codefoundry.pipeline.stage import Resources, Stage, StageConfig, StageResult
+from codefoundry.records import Drop, Problem, TestCase
+from codefoundry.sandbox.api import Limits
+from codefoundry.synth.checks import find_function
+from codefoundry.testgen.doctests import doctest_calls
+from codefoundry.testgen.inputs import (
+    Candidate,
+    Param,
+    add,
+    boundary_inputs,
+    hypothesis_inputs,
+    parameters,
+    shapes,
+    unknown,
+)
+from codefoundry.testgen.label import collect_request, compare_runs, outcomes
+from codefoundry.testgen.probe import Assignment, assignments, best, probe_inputs, score
+from codefoundry.testgen.values import dumps
+
+ORIGIN_RANK = {"doctest": 0, "boundary": 1, "probe": 2, "hypothesis": 3}
+
+
+class BuildMinedTestsConfig(StageConfig):
+    kind: Literal["testgen.mined"] = "testgen.mined"
+    batch_size: int = 64
+    min_tests: int = Field(5, ge=1, description="problems with fewer labelled tests are dropped")
+    max_tests: int = Field(30, ge=1, description="cap on tests kept per problem")
+    hypothesis_examples: int = Field(40, ge=0, description="hypothesis draws per argument shape")
+    boundary_examples: int = Field(16, ge=0, description="boundary inputs per argument shape")
+    max_probe_assignments: int = Field(10, ge=1, description="type assignments tried for untyped parameters")
+    probe_examples: int = Field(8, ge=1, description="hypothesis draws per probed assignment")
+    probe_min_ok: float = Field(
+        0.2, ge=0, le=1, description="share of probe calls that must return plain data"
+    )
+    holdout_fraction: float = Field(1 / 3, ge=0, lt=1, description="share of tests held out (by test id)")
+    max_input_chars: int = Field(400, gt=0, description="longest input (JSON text) kept as a test")
+    max_output_chars: int = Field(2000, gt=0, description="longest expected output (JSON text) kept")
+    per_test_time_s: float = Field(1.0, gt=0, description="per-input wall-clock limit while labelling")
+    time_s: float = Field(20.0, gt=0, description="wall-clock limit for one labelling run")
+    memory_mb: int = Field(512, gt=0)
+
+
+class BuildMinedTests(Stage[Problem, Problem]):
+    """Doctest, boundary and hypothesis inputs (types probed when unknown), labelled twice by the reference."""
+
+    kind = "testgen.mined"
+    Config = BuildMinedTestsConfig
+    input_type = Problem
+    output_type = Problem
+    resources = Resources(cpu_slots=1, sandbox=True)
+    config: BuildMinedTestsConfig
+
+    def _limits(self) -> Limits:
+        cfg = self.config
+        return Limits(
+            time_s=cfg.time_s, per_test_time_s=cfg.per_test_time_s, cpu_s=cfg.time_s, memory_mb=cfg.memory_mb
+        )
+
+    def process(self, batch: list[Problem]) -> StageResult[Problem]:
+        result: StageResult[Problem] = StageResult()
+        plans: list[tuple[Problem, list[Param], list[list], ast.FunctionDef]] = []
+        for problem in batch:
+            plan = self._plan(problem)
+            if isinstance(plan, Drop):
+                result.drops.append(plan)
+            else:
+                plans.append(plan)
+        chosen = self._probe(plans)
+        labelled_inputs: list[tuple[Problem, list[Candidate], dict[str, int], str]] = []
+        for (problem, params, calls, _function), assignment in zip(plans, chosen, strict=True):
+            if assignment is None:
+                names = ", ".join(p.name for p in unknown(params))
+                result.drops.append(
+                    self.drop(problem, "no_valid_inputs", f"no probed types work for: {names}")
+                )
+                continue
+            typed = assignment.apply(params) if assignment.types else params
+            candidates, counts = self._candidates(problem, typed, calls)
+            if not candidates:
+                result.drops.append(self.drop(problem, "no_valid_inputs", "no plain-data inputs"))
+                continue
+            probed = ", ".join(f"{k}: {v}" for k, v in sorted(assignment.types.items()))
+            labelled_inputs.append((problem, candidates, counts, probed))
+        limits = self._limits()
+        requests = []
+        for problem, candidates, _counts, _probed in labelled_inputs:
+            requests.append(collect_request(problem, candidates, limits))
+            requests.append(collect_request(problem, candidates, limits, perturb=True))
+        results = self.context.sandbox.run_many(requests)
+        for index, (problem, candidates, counts, probed) in enumerate(labelled_inputs):
+            first = outcomes(results[2 * index], len(candidates))
+            second = outcomes(results[2 * index + 1], len(candidates), reversed_order=True)
+            kept = self._finish(problem, candidates, counts, probed, first, second)
+            if isinstance(kept, Drop):
+                result.drops.append(kept)
+            else:
+                result.records.append(kept)
+        return result
+
+    # ------------------------------------------------------------------------------------------ steps
+    def _plan(self, problem: Problem) -> tuple[Problem, list[Param], list[list], ast.FunctionDef] | Drop:
+        if problem.reference is None:
+            return self.drop(problem, "no_reference")
+        try:
+            tree = ast.parse(problem.reference.code)
+        except SyntaxError as exc:
+            return self.drop(problem, "syntax_error", str(exc))
+        function = find_function(tree, problem.task.entry_point)
+        if not isinstance(function, ast.FunctionDef):
+            return self.drop(problem, "no_function", problem.task.entry_point)
+        docstring = ast.get_docstring(function) or ""
+        calls = doctest_calls(docstring, function)
+        return problem, parameters(function, calls), calls, function
+
+    def _probe(
+        self, plans: list[tuple[Problem, list[Param], list[list], ast.FunctionDef]]
+    ) -> list[Assignment | None]:
+        """The chosen assignment per problem (empty when nothing needs probing); one run_many for all."""
+        cfg = self.config
+        chosen: list[Assignment | None] = []
+        jobs: list[tuple[int, Assignment, list[Candidate]]] = []
+        for index, (problem, params, _calls, _function) in enumerate(plans):
+            missing = unknown(params)
+            chosen.append(Assignment({}))
+            if not missing:
+                continue
+            for number, assignment in enumerate(assignments(missing, cfg.max_probe_assignments)):
+                seed = _seed(problem.id, 1000 + number)
+                inputs = probe_inputs(assignment.apply(params), seed, cfg.probe_examples, cfg.max_input_chars)
+                if inputs:
+                    jobs.append((index, assignment, inputs))
+        if not jobs:
+            return chosen
+        limits = self._limits()
+        requests = [collect_request(plans[index][0], inputs, limits) for index, _a, inputs in jobs]
+        results = self.context.sandbox.run_many(requests)
+        scored: dict[int, list[tuple[Assignment, float, int]]] = defaultdict(list)
+        for (index, assignment, inputs), res in zip(jobs, results, strict=True):
+            ok, distinct = score(outcomes(res, len(inputs)))
+            scored[index].append((assignment, ok, distinct))
+        for index, (_problem, params, _calls, _function) in enumerate(plans):
+            if unknown(params):
+                chosen[index] = best(scored.get(index, []), cfg.probe_min_ok)
+        return chosen
+
+    def _candidates(
+        self, problem: Problem, params: list[Param], calls: list[list]
+    ) -> tuple[list[Candidate], dict[str, int]]:
+        cfg = self.config
+        found: dict[str, Candidate] = {}
+        for args in calls:
+            add(found, args, "doctest", cfg.max_input_chars)
+        generated_origin = "probe" if any(p.source == "probe" for p in params) else "hypothesis"
+        for number, shape in enumerate(shapes(params)):
+            for args in boundary_inputs(shape, cfg.boundary_examples):
+                add(found, args, "boundary", cfg.max_input_chars)
+            for args in hypothesis_inputs(shape, cfg.hypothesis_examples, _seed(problem.id, number)):
+                add(found, args, generated_origin, cfg.max_input_chars)
+        candidates = list(found.values())
+        counts: dict[str, int] = defaultdict(int)
+        for candidate in candidates:
+            counts[candidate.origin] += 1
+        return candidates, dict(counts)
+
+    def _finish(
+        self,
+        problem: Problem,
+        candidates: list[Candidate],
+        counts: dict[str, int],
+        probed: str,
+        first: list,
+        second: list,
+    ) -> Problem | Drop:
+        cfg = self.config
+        labelled = compare_runs(candidates, first, second)
+        if labelled.disagreement:
+            return self.drop(problem, "nondeterministic", labelled.disagreement)
+        usable = [(c, out, t) for c, out, t in labelled.tests if len(dumps(out)) <= cfg.max_output_chars]
+        errors = ", ".join(f"{k} x{v}" for k, v in sorted(labelled.errors.items(), key=lambda kv: -kv[1])[:3])
+        summary = f"{len(usable)} usable of {len(candidates)} inputs; statuses {labelled.statuses}; errors: {errors}"
+        if len(usable) < cfg.min_tests:
+            return self.drop(problem, "too_few_tests", summary)
+        if len({dumps(out) for _c, out, _t in usable}) == 1:
+            return self.drop(problem, "constant_output", f"every input gives {dumps(usable[0][1])[:200]}")
+        echo = _echoed_argument(usable)
+        if echo is not None:
+            return self.drop(problem, "trivial_output", f"every output equals argument {echo}")
+        picked = select(usable, cfg.max_tests)
+        tests = split(
+            [
+                TestCase(task_id=problem.task.id, args=c.args, expected=out, origin=c.origin)
+                for c, out, _t in picked
+            ],
+            cfg.holdout_fraction,
+        )
+        notes = dict(problem.notes)
+        notes["testgen"] = {
+            "candidates": counts,
+            "labelled": len(usable),
+            "statuses": labelled.statuses,
+            "doctest_tests": sum(1 for t in tests if t.origin == "doctest"),
+            "probed_types": probed,
+            "reference_max_test_s": round(max(t for _c, _o, t in picked), 6),
+        }
+        return problem.model_copy(update={"tests": tests, "notes": notes})
+
+
+def select(
+    usable: list[tuple[Candidate, object, float]], limit: int
+) -> list[tuple[Candidate, object, float]]:
+    """Doctest inputs first, then round-robin over distinct outputs so the suite tells answers apart."""
+    doctests = [row for row in usable if row[0].origin == "doctest"][:limit]
+    rest = [row for row in usable if row[0].origin != "doctest"]
+    groups: dict[str, list[tuple[Candidate, object, float]]] = defaultdict(list)
+    for row in sorted(rest, key=lambda r: (ORIGIN_RANK.get(r[0].origin, 9), len(r[0].key), r[0].key)):
+        groups[dumps(row[1])].append(row)
+    ordered_groups = sorted(
+        groups.values(), key=lambda g: (ORIGIN_RANK.get(g[0][0].origin, 9), len(g[0][0].key), g[0][0].key)
+    )
+    picked = list(doctests)
+    depth = 0
+    while len(picked) < limit and any(depth < len(g) for g in ordered_groups):
+        for group in ordered_groups:
+            if depth < len(group) and len(picked) < limit:
+                picked.append(group[depth])
+        depth += 1
+    return picked
+
+
+def split(tests: list[TestCase], holdout_fraction: float) -> list[TestCase]:
+    """Mark a share of tests ``holdout``, chosen by test id (stable); keep at least one on each side."""
+    if not tests:
+        return tests
+    out = []
+    for test in tests:
+        held = int(test.id[:8], 16) / 0xFFFFFFFF < holdout_fraction
+        out.append(test.model_copy(update={"split": "holdout" if held else "visible"}))
+    if holdout_fraction > 0 and len(out) >= 2:
+        if all(t.split == "holdout" for t in out):
+            out[0] = out[0].model_copy(update={"split": "visible"})
+        if all(t.split == "visible" for t in out):
+            out[-1] = out[-1].model_copy(update={"split": "holdout"})
+    return out
+
+
+def _echoed_argument(usable: list[tuple[Candidate, object, float]]) -> int | None:
+    """The position of an argument that every output merely repeats (an identity on these inputs)."""
+    arity = min(len(c.args) for c, _o, _t in usable)
+    for position in range(arity):
+        if all(dumps(c.args[position]) == dumps(out) for c, out, _t in usable):
+            return position
+    return None
+
+
+def _seed(problem_id: str, salt: int) -> int:
+    return (int(problem_id[:12], 16) * 1_000_003 + salt) % (2**32)

@@ -1,0 +1,120 @@
+"""``verify.mutation``: how strong is a problem's test suite? Mutation score = killed mutants / mutants.
+
+Each mutant of the reference runs against the full suite in judge mode with ``stop_on_first_failure`` (one
+failing, erroring or timed-out test kills it) under tight limits derived from the reference's own speed, so
+mutants that loop forever cost little. All mutants of a whole batch go to the sandbox in one ``run_many``.
+A sandbox error (never the mutant's fault) leaves that mutant out of the count. Problems for which no mutant
+can be made are dropped ``no_mutants`` (their suites' strength cannot be measured); those below
+``min_score`` are dropped ``weak_tests`` with the score.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from codefoundry.pipeline.stage import Resources, Stage, StageConfig, StageResult
+from codefoundry.records import Problem
+from codefoundry.sandbox.api import Limits
+from codefoundry.verify.mutants import Mutant, generate, select
+from codefoundry.verify.reference import judge_request
+
+
+class MutationGateConfig(StageConfig):
+    kind: Literal["verify.mutation"] = "verify.mutation"
+    batch_size: int = 64
+    min_score: float = Field(
+        0.6, ge=0, le=1, description="problems whose suites kill fewer mutants are dropped"
+    )
+    max_mutants: int = Field(
+        24, ge=1, description="mutants run per problem (chosen round-robin over operators)"
+    )
+    min_mutants: int = Field(1, ge=1, description="fewer mutants than this: dropped no_mutants")
+    time_factor: float = Field(
+        20.0, gt=0, description="mutant per-test limit = factor x the reference's slowest test"
+    )
+    min_test_time_s: float = Field(0.1, gt=0, description="floor of the per-test limit")
+    max_time_s: float = Field(2.0, gt=0, description="ceiling of a mutant's whole-suite limit")
+    memory_mb: int = Field(256, gt=0)
+
+
+class MutationGate(Stage[Problem, Problem]):
+    """Run AST mutants of the reference against the tests; record the score; drop weak suites."""
+
+    kind = "verify.mutation"
+    Config = MutationGateConfig
+    input_type = Problem
+    output_type = Problem
+    resources = Resources(cpu_slots=1, sandbox=True)
+    config: MutationGateConfig
+
+    def _limits(self, problem: Problem) -> Limits:
+        cfg = self.config
+        slowest = float(problem.notes.get("reference_max_test_s") or 0.0)
+        per_test = min(max(cfg.min_test_time_s, cfg.time_factor * slowest), cfg.max_time_s)
+        total = min(
+            max(0.5, per_test * 2 + cfg.time_factor * float(problem.notes.get("reference_time_s") or 0.0)),
+            cfg.max_time_s,
+        )
+        return Limits(time_s=total, per_test_time_s=per_test, cpu_s=total, memory_mb=cfg.memory_mb)
+
+    def process(self, batch: list[Problem]) -> StageResult[Problem]:
+        cfg = self.config
+        result: StageResult[Problem] = StageResult()
+        jobs: list[tuple[Problem, list[Mutant]]] = []
+        for problem in batch:
+            if problem.reference is None or not problem.tests:
+                result.drops.append(self.drop(problem, "no_tests"))
+                continue
+            try:
+                mutants = select(
+                    generate(problem.reference.code, problem.task.entry_point), cfg.max_mutants, problem.id
+                )
+            except SyntaxError as exc:
+                result.drops.append(self.drop(problem, "syntax_error", str(exc)))
+                continue
+            if len(mutants) < cfg.min_mutants:
+                result.drops.append(self.drop(problem, "no_mutants", f"{len(mutants)} mutants"))
+                continue
+            jobs.append((problem, mutants))
+        requests = [
+            judge_request(problem, mutant.code, self._limits(problem), stop=True)
+            for problem, mutants in jobs
+            for mutant in mutants
+        ]
+        results = iter(self.context.sandbox.run_many(requests))
+        for problem, mutants in jobs:
+            killed, total, survivors, errors = 0, 0, [], 0
+            for mutant in mutants:
+                res = next(results)
+                if res.status == "sandbox_error":
+                    errors += 1
+                    continue
+                total += 1
+                if res.passed:
+                    survivors.append(f"{mutant.operator} ({mutant.description})")
+                else:
+                    killed += 1
+            if total == 0:
+                result.drops.append(
+                    self.drop(problem, "no_mutants", f"all {errors} mutant runs hit sandbox errors")
+                )
+                continue
+            score = killed / total
+            notes = dict(problem.notes)
+            notes["mutation"] = {"survivors": survivors[:10], "sandbox_errors": errors}
+            scored = problem.model_copy(
+                update={
+                    "mutation_score": round(score, 4),
+                    "mutants_total": total,
+                    "mutants_killed": killed,
+                    "notes": notes,
+                }
+            )
+            if score < cfg.min_score:
+                detail = f"mutation score {score:.3f} ({killed}/{total} killed); survivors: {', '.join(survivors[:5])}"
+                result.drops.append(self.drop(scored, "weak_tests", detail))
+                continue
+            result.records.append(scored)
+        return result
