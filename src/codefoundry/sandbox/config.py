@@ -27,7 +27,9 @@ class SandboxConfig(BaseModel):
     preimport: list[str] = Field(default_factory=lambda: list(DEFAULT_PREIMPORTS))
     uid_base: int = Field(1_900_000_000, ge=1000, description="children of worker i run as uid_base+offset+i")
     tmpfs_mb: int = Field(512, ge=16, description="size of each worker's private scratch tmpfs")
-    build_cache: str | None = Field(None, description="compiled artefacts dir; default ~/.cache/codefoundry")
+    build_cache: str | None = Field(
+        None, description="compiled artefacts dir; default $TMPDIR/codefoundry-build-<uid>"
+    )
     dedup: bool = Field(True, description="run identical requests in one run_many batch only once")
     server_grace_s: float = Field(30.0, gt=0, description="extra wait before a fork-server is presumed hung")
 

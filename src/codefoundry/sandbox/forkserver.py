@@ -448,9 +448,12 @@ class ForkServer:
         os.makedirs(outdir)
         if self.setup.uid is not None:
             os.chown(outdir, self.setup.uid, self.setup.uid)
-        fmt = {"src": src, "out": outdir, "dir": scratch}
+        fmt = {"src": src, "out": outdir, "dir": scratch, "mem": req["limits"]["memory_mb"]}
+        fmt["scratch_root"] = self.setup.scratch_root
         argv = [a.format(**fmt) for a in lang["compile"]]
-        env = self._child_env(scratch, lang.get("compile_env", {}))
+        for d in lang.get("compile_dirs") or []:
+            os.makedirs(d.format(**fmt), mode=0o700, exist_ok=True)
+        env = self._child_env(scratch, {k: v.format(**fmt) for k, v in lang.get("compile_env", {}).items()})
         limits = req["limits"]
         plan = self._plan(scratch, limits, lang, compile_step=True)
         self._set_pids_max(256)
@@ -556,7 +559,8 @@ class ForkServer:
             return not (stop and failed)
 
         fmt = {"src": os.path.join(scratch, lang.get("source") or ""), "art": art or "", "dir": scratch}
-        env = self._child_env(scratch, lang.get("env", {}))
+        fmt.update(mem=int(limits["memory_mb"]), scratch_root=self.setup.scratch_root)
+        env = self._child_env(scratch, {k: v.format(**fmt) for k, v in lang.get("env", {}).items()})
         i = 0
         maxrss = 0
         precise = False

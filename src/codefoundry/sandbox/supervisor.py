@@ -171,9 +171,7 @@ class Sandbox:
         self._scratch_parent: str | None = None
         n = self.config.workers or os.cpu_count() or 1
         self._n_workers = n
-        self._build_cache = self.config.build_cache or os.path.join(
-            os.path.expanduser("~"), ".cache", "codefoundry", "sandbox-build"
-        )
+        self._build_cache = self.config.build_cache or _default_build_cache()
 
     # ------------------------------------------------------------------------------------ lifecycle
     def __enter__(self) -> Sandbox:
@@ -528,6 +526,17 @@ class Sandbox:
                 verdicts[i].error = (
                     "checker rejected the output" if cv.status == "ok" else f"checker {cv.status}: {cv.error}"
                 )
+
+
+def _default_build_cache() -> str:
+    """A build-artefact dir the sandbox uid can traverse (home dirs are often 0700), owned by us."""
+    path = os.path.join(tempfile.gettempdir(), f"codefoundry-build-{os.geteuid()}")
+    os.makedirs(path, mode=0o755, exist_ok=True)
+    st = os.lstat(path)
+    if st.st_uid != os.geteuid() or not os.path.isdir(path) or os.path.islink(path):
+        path = tempfile.mkdtemp(prefix="codefoundry-build-")
+    os.chmod(path, 0o755)
+    return path
 
 
 class _NoExpected:

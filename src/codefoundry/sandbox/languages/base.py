@@ -17,7 +17,7 @@ class Language:
     ``mode`` is ``python`` (run in-process in the warm fork-server's child: no exec, no start-up cost) or
     ``exec`` (execve a runtime/binary). ``compile`` is an argv template run once per distinct program, in the
     sandbox, whose output directory is cached by hash. Templates may use ``{src}`` (source path), ``{out}``
-    (build dir), ``{art}`` (cached artefact dir) and ``{dir}`` (scratch dir).
+    (build dir), ``{art}`` (cached artefact dir) and ``{dir}`` (scratch dir), ``{mem}`` (memory limit, MiB) and ``{scratch_root}`` (the worker's tmpfs).
     """
 
     name: str
@@ -35,6 +35,7 @@ class Language:
     compile_memory_mb: int = 2048
     compile_as_mode: str = "limit"
     compile_drop_uid: bool = True
+    compile_dirs: tuple[str, ...] = ()  # made by the fork-server as root (0700) before compiling
     notes: str = ""
 
     def resolve(self, tool: str) -> str | None:
@@ -56,20 +57,30 @@ class Language:
                 out[0] = self.resolve(out[0]) or out[0]
             return out
 
+        env = dict(self.env)
+        cenv = dict(self.compile_env)
+        if self.compile and "PATH" not in cenv:
+            # the compiler's own directory first, so drivers find their helpers (cc1plus, rustc's linker...)
+            tool = self.resolve(self.compile[0]) or ""
+            cenv["PATH"] = (
+                os.path.dirname(tool) + ":/usr/local/bin:/usr/bin:/bin" if tool else "/usr/bin:/bin"
+            )
+
         return {
             "name": self.name,
             "mode": self.mode,
             "source": self.source,
             "compile": absolute(self.compile) if self.compile else None,
             "run": absolute(self.run),
-            "env": dict(self.env),
-            "compile_env": dict(self.compile_env),
+            "env": env,
+            "compile_env": cenv,
             "as_mode": self.as_mode,
             "extra_mb": self.extra_mb,
             "compile_time_s": self.compile_time_s,
             "compile_memory_mb": self.compile_memory_mb,
             "compile_as_mode": self.compile_as_mode,
             "compile_drop_uid": self.compile_drop_uid,
+            "compile_dirs": list(self.compile_dirs),
         }
 
     def program(self, request: ExecRequest) -> str:
