@@ -23,6 +23,18 @@ app = typer.Typer(
     add_completion=False,
 )
 
+
+def _mount_tools() -> None:
+    """The engine's and the teachers' own command groups."""
+    from codefoundry.sandbox.cli import app as sandbox_app
+    from codefoundry.teacher.cli import app as teacher_app
+
+    app.add_typer(sandbox_app, name="sandbox")
+    app.add_typer(teacher_app, name="teacher")
+
+
+_mount_tools()
+
 RecipeArg = Annotated[
     Path | None,
     typer.Argument(help="YAML recipe; leave out for the built-in default (mine the Python standard library)."),
