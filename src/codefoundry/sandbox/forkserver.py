@@ -799,6 +799,7 @@ class ForkServer:
             "iso_error": oc.iso_error,
             "pidns": self.pidns,
             "server_pid": os.getpid(),
+            "cgroup_dir": self.setup.cgroup_dir,
             "base_vsz_mb": round(self.base_vsz / 2**20, 1),
         }
 
@@ -903,7 +904,7 @@ def main() -> None:
                 resp = {"sandbox_error": f"{type(e).__name__}: {e}", "trace": traceback.format_exc()[-4000:]}
             write_msg(wfd, resp)
     finally:
-        isolation.remove_cgroup(server.setup.cgroup_dir)
+        isolation.remove_cgroup(server.setup.cgroup_dir, leave=True)
 
 
 if __name__ == "__main__":

@@ -185,10 +185,29 @@ def setup_cgroup(name: str, notes: dict[str, tuple[bool, str]]) -> str | None:
         return None
 
 
-def remove_cgroup(path: str | None) -> None:
-    if path:
-        with contextlib.suppress(OSError):
-            os.rmdir(path)
+def remove_cgroup(path: str | None, leave: bool = False) -> None:
+    """Remove a worker cgroup; with ``leave`` first move this process back to the parent cgroup."""
+    if not path:
+        return
+    if leave:
+        with (
+            contextlib.suppress(OSError),
+            open(os.path.join(os.path.dirname(path), "cgroup.procs"), "w") as f,
+        ):
+            f.write("0")
+    with contextlib.suppress(OSError):
+        os.rmdir(path)
+
+
+def remove_stale_cgroups(parent: str, prefix: str = "codefoundry-") -> None:
+    """Remove empty worker cgroups left by supervisors that were killed (rmdir fails on busy ones)."""
+    with contextlib.suppress(OSError):
+        for name in os.listdir(parent):
+            if name.startswith(prefix):
+                parts = name.split("-")
+                if len(parts) >= 2 and parts[1].isdigit() and not os.path.exists(f"/proc/{parts[1]}"):
+                    with contextlib.suppress(OSError):
+                        os.rmdir(os.path.join(parent, name))
 
 
 def build_landlock(scratch_root: str, notes: dict[str, tuple[bool, str]]) -> tuple[int | None, int]:

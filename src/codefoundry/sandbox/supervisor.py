@@ -20,13 +20,14 @@ import sys
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from codefoundry.sandbox import compare, plaindata
+from codefoundry.sandbox import compare, isolation, plaindata
 from codefoundry.sandbox.api import ExecRequest, ExecResult, Limits, TestInput, TestVerdict
 from codefoundry.sandbox.cache import ResultCache, request_key
 from codefoundry.sandbox.config import ALL_LAYERS, LayerReport, SandboxConfig
@@ -128,6 +129,10 @@ class _Worker:
             return {"sandbox_error": "fork-server hung or died during the request"}
         return resp
 
+    def _remove_cgroup(self) -> None:
+        """The server is gone, so its cgroup is empty: remove it even if the server was SIGKILLed."""
+        isolation.remove_cgroup(self.hello.get("cgroup_dir"))
+
     def kill(self) -> None:
         if self.proc is None:
             return
@@ -139,6 +144,7 @@ class _Worker:
             with contextlib.suppress(Exception):
                 f.close()  # type: ignore[union-attr]
         self.proc = None
+        self._remove_cgroup()
 
     def close(self) -> None:
         if self.proc is None:
@@ -152,6 +158,7 @@ class _Worker:
         with contextlib.suppress(Exception):
             self.proc.stdout.close()  # type: ignore[union-attr]
         self.proc = None
+        self._remove_cgroup()
 
 
 class Sandbox:
@@ -185,6 +192,7 @@ class Sandbox:
         with self._start_lock:
             if self._workers:
                 return
+            isolation.remove_stale_cgroups("/sys/fs/cgroup/pids")
             base = self.config.scratch_root or tempfile.gettempdir()
             os.makedirs(base, exist_ok=True)
             self._scratch_parent = tempfile.mkdtemp(prefix="codefoundry-sandbox-", dir=base)
@@ -197,6 +205,8 @@ class Sandbox:
             except BaseException:
                 self._close_workers()
                 raise
+            # Stop the servers and remove scratch even if the caller never calls close().
+            self._finalizer = weakref.finalize(self, _shutdown, list(self._workers), self._scratch_parent)
             self._layers = self._report(self._workers[0].hello)
             missing = [k for k, v in self._layers.items() if not v.active and not k.startswith("lang:")]
             for k in missing:
@@ -526,6 +536,14 @@ class Sandbox:
                 verdicts[i].error = (
                     "checker rejected the output" if cv.status == "ok" else f"checker {cv.status}: {cv.error}"
                 )
+
+
+def _shutdown(workers: list[_Worker], scratch_parent: str | None) -> None:
+    for w in workers:
+        with contextlib.suppress(Exception):
+            w.close()
+    if scratch_parent:
+        shutil.rmtree(scratch_parent, ignore_errors=True)
 
 
 def _default_build_cache() -> str:
