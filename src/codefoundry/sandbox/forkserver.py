@@ -804,22 +804,26 @@ class ForkServer:
         }
 
     def measure(self, n: int) -> dict[str, Any]:
-        """Mean fork→reap time with progressively more layers (the per-candidate isolation cost)."""
+        """Median fork->reap time with progressively more layers (the per-candidate isolation cost).
+
+        The variants are interleaved round-robin so that load from other processes drifts over all of
+        them alike; the medians are then comparable even on a busy machine.
+        """
         scratch = os.path.join(self.setup.scratch_root, "measure")
         os.makedirs(scratch, exist_ok=True)
         if self.setup.uid is not None:
             os.chown(scratch, self.setup.uid, self.setup.uid)
         order = ["session", "rlimits", "uid", "userns", "landlock", "seccomp"]
         limits = {"memory_mb": 512, "cpu_s": 5, "file_size_mb": 16, "open_files": 64, "processes": 32}
-        out: dict[str, float] = {}
+        variants = []
+        for k in range(-1, len(order)):
+            plan = self._plan(scratch, limits, {"as_mode": "inprocess"})
+            plan.layers = frozenset(order[: k + 1]) & self.layers
+            variants.append(("fork only" if k < 0 else "+" + order[k], plan))
+        times: dict[str, list[float]] = {name: [] for name, _ in variants}
         try:
-            for k in range(-1, len(order)):
-                layers = frozenset(order[: k + 1]) & self.layers
-                name = "fork only" if k < 0 else "+" + order[k]
-                plan = self._plan(scratch, limits, {"as_mode": "inprocess"})
-                plan.layers = layers
-                times = []
-                for _ in range(n):
+            for _ in range(n):
+                for name, plan in variants:
                     t = time.perf_counter()
                     pid = os.fork()
                     if pid == 0:
@@ -828,11 +832,10 @@ class ForkServer:
                         finally:
                             os._exit(0)
                     os.waitpid(pid, 0)
-                    times.append(time.perf_counter() - t)
-                times.sort()
-                out[name] = round(1000 * times[len(times) // 2], 3)
+                    times[name].append(time.perf_counter() - t)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+        out = {name: round(1000 * sorted(ts)[len(ts) // 2], 3) for name, ts in times.items()}
         return {"median_ms": out}
 
 
