@@ -27,7 +27,10 @@ def plain_equal(a: Any, b: Any, rel_tol: float | None = None, abs_tol: float = 0
         return ta is tb and a == b
     if _num(a) and _num(b):
         if ta is float or tb is float:
-            fa, fb = float(a), float(b)
+            try:
+                fa, fb = float(a), float(b)
+            except OverflowError:  # an int beyond float range never equals a float
+                return False
             if math.isnan(fa) or math.isnan(fb):
                 return math.isnan(fa) and math.isnan(fb)
             if rel_tol is not None:
