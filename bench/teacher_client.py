@@ -90,6 +90,13 @@ def main() -> None:
     print(f"theoretical: C / latency = {theoretical:.1f} req/s")
     print(f"ratio: {ratio:.3f} (goal >= {GOAL_RATIO})  {'OK' if ratio >= GOAL_RATIO else 'BELOW GOAL'}")
     print(f"client CPU: {cpu * 1000 / len(timed):.3f} ms per request ({cpu:.2f} s total)")
+    # where the gap goes: the latency the client saw per call, versus the cycle a slot actually took
+    seen = usage.latency_s / max(usage.calls, 1)
+    cycle = args.concurrency / achieved
+    print(
+        f"per call: server latency {args.latency * 1000:.1f} ms, seen by the client {seen * 1000:.1f} ms, "
+        f"slot cycle {cycle * 1000:.1f} ms (client-side gap {max(0.0, cycle - seen) * 1000:.1f} ms)"
+    )
     if failed:
         raise SystemExit(1)
 

@@ -189,3 +189,30 @@ def _check_local(name: str, config: Any, timeout_s: float) -> dict[str, Any]:
         return {"teacher": name, "model": config.model, "ok": False, "error": str(exc)}
     report["model"] = config.model
     return report
+
+
+@app.command()
+def models() -> None:
+    """List the embedded (local:) models: installed or not, where the weights are, and their licence."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from codefoundry.teacher.local import MODELS, LocalTeacherError, install_hint, model_dir, part_paths
+
+    table = Table(title=f"embedded teachers (weights in {model_dir()})")
+    for column in ("model", "weights", "licence", "use"):
+        table.add_column(column, overflow="fold")
+    hints = []
+    for name, spec in MODELS.items():
+        try:
+            part_paths(name)
+            assembled = (model_dir() / spec.filename).exists()
+            state = "assembled" if assembled else "installed (assembled on first use)"
+        except LocalTeacherError:
+            state = "not installed"
+            hints.append(f"local:{name}: {install_hint(name)}")
+        table.add_row(f"local:{name}", state, spec.licence, spec.note)
+    console = Console()
+    console.print(table)
+    for hint in hints:
+        console.print(hint, markup=False)

@@ -69,6 +69,11 @@ class TeacherConfig(BaseModel):
         default_factory=dict, description="extra request fields (e.g. vLLM top_k, repetition_penalty)"
     )
     local_n_ctx: int = Field(4096, gt=0, description="context size of an embedded local: model")
+    local_n_threads: int | None = Field(
+        None,
+        gt=0,
+        description="threads of an embedded local: model (default: all cores; fewer on a busy host)",
+    )
 
     @field_validator("api_key_env")
     @classmethod

@@ -238,7 +238,13 @@ class LocalTeacher:
     @classmethod
     def from_config(cls, config: TeacherConfig, **options: object) -> LocalTeacher:
         """For a recipe teacher with ``model: local:<name>``; its sampling and prices are kept."""
-        return cls(config.local_name, n_ctx=config.local_n_ctx, base=config, **options)  # type: ignore[arg-type]
+        return cls(
+            config.local_name,
+            n_ctx=config.local_n_ctx,
+            n_threads=config.local_n_threads,
+            base=config,
+            **options,  # type: ignore[arg-type]
+        )
 
     def config(self, port: int) -> TeacherConfig:
         """The config of the running server: the recipe's settings, this URL, one call at a time."""
