@@ -375,6 +375,10 @@ def _scope_names(code: str) -> tuple[set[str], set[str]]:
             visit(child)
 
     visit(table)
+    # module-level expressions (default values, constants) read names too
+    for symbol in table.get_symbols():
+        if symbol.is_referenced() and not symbol.is_assigned() and not symbol.is_imported():
+            globals_read.add(symbol.get_name())
     return globals_read, locals_bound
 
 
@@ -401,15 +405,34 @@ def _import_bindings(tree: ast.Module) -> tuple[dict[str, str], Rejection | None
                 )
             if module.split(".")[0] not in STDLIB_MODULES:
                 return bindings, Rejection("not_self_contained", f"imports non-stdlib module {module}")
-            if any(part.startswith("_") for part in module.split(".")):
-                return bindings, Rejection("not_self_contained", f"imports private module {module}")
             for alias in stmt.names:
-                if alias.name.startswith("_"):
-                    return bindings, Rejection(
-                        "not_self_contained", f"imports private name {module}.{alias.name}"
-                    )
                 bindings[alias.asname or alias.name] = f"{module}.{alias.name}"
     return bindings, None
+
+
+def _local_imports(tree: ast.Module) -> Rejection | None:
+    """Imports inside functions (late imports) obey the same policy as module-level ones."""
+    for statement in tree.body:
+        if not isinstance(statement, ast.FunctionDef | ast.ClassDef):
+            continue
+        for node in ast.walk(statement):
+            if isinstance(node, ast.ImportFrom):
+                if node.level:
+                    return Rejection("not_self_contained", f"relative import at line {node.lineno}")
+                names = [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            for dotted in names:
+                if dotted.split(".")[0] not in STDLIB_MODULES:
+                    return Rejection(
+                        "not_self_contained", f"imports non-stdlib module {dotted} at line {node.lineno}"
+                    )
+                reason = module_reason(dotted)
+                if reason:
+                    return Rejection(reason, f"imports {dotted} at line {node.lineno}")
+    return None
 
 
 def _annotation_ok(node: ast.expr | None) -> bool:
@@ -474,6 +497,9 @@ def analyse(code: str, name: str, limits: StaticConfig) -> Analysis | Rejection:
             return Rejection("async", f"{type(node).__name__} in a helper")
 
     imports, rejection = _import_bindings(tree)
+    if rejection is not None:
+        return rejection
+    rejection = _local_imports(tree)
     if rejection is not None:
         return rejection
     try:

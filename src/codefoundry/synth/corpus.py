@@ -38,10 +38,8 @@ STDLIB_SKIP_DIRS = frozenset(
         "lib-dynload",
         "__pycache__",
         "pydoc_data",
-        "distutils",
         "venv",
         "msilib",
-        "curses",
     }
 )
 STDLIB_SKIP_FILES = frozenset(

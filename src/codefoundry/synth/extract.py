@@ -188,6 +188,15 @@ def _is_marker_class(stmt: ast.ClassDef) -> bool:
     return all(isinstance(base, ast.Name) for base in stmt.bases)
 
 
+_MUTATORS = frozenset(
+    {
+        "append", "extend", "insert", "remove", "pop", "clear", "update", "setdefault", "add", "discard",
+        "sort", "reverse", "popitem", "__setitem__", "__delitem__", "difference_update", "intersection_update",
+        "symmetric_difference_update", "appendleft", "extendleft", "register",
+    }
+)  # fmt: skip
+
+
 def _mutated_at_top_level(tree: ast.Module) -> set[str]:
     """Names that module-level code changes after binding them (``T.append(...)`` in a loop, ``T[k] = v``):
     copying only their first assignment would change what the function sees."""
@@ -199,7 +208,11 @@ def _mutated_at_top_level(tree: ast.Module) -> set[str]:
             continue
         for node in ast.walk(stmt):
             base: ast.expr | None = None
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in _MUTATORS
+            ):
                 base = node.func.value
             elif isinstance(node, ast.Subscript | ast.Attribute) and isinstance(
                 node.ctx, ast.Store | ast.Del

@@ -9,16 +9,23 @@ them get exercised too.
 from __future__ import annotations
 
 import ast
+import functools
+import math
+import random
+import re
+import zlib
 from dataclasses import dataclass
 from typing import Any
-
-from hypothesis import strategies as st
 
 from codefoundry.testgen.draw import draw
 from codefoundry.testgen.types import boundary_values, normalise_annotation, strategy, value_type
 from codefoundry.testgen.values import NotPlain, dumps, encode
 
 _MISSING = object()
+POOL_SIZE = 200
+MAX_CONSTANTS = 16
+CONSTANT_SHARE = 0.3  # share of drawn arguments taken from the function's own constants
+_QUOTED = re.compile(r"'([^'\n]{1,30})'|\"([^\"\n]{1,30})\"")
 
 
 @dataclass
@@ -91,11 +98,69 @@ def shapes(params: list[Param]) -> list[list[Param]]:
     return [required] if len(extended) == len(required) else [required, extended]
 
 
-def boundary_inputs(shape: list[Param], limit: int) -> list[list[Any]]:
+def code_constants(function: ast.FunctionDef, tree: ast.Module | None = None) -> dict[str, list[Any]]:
+    """Literals the code uses (the function's first, then its constants' and helpers'), neighbours of its
+    integers, a few strings built around its string literals, and words quoted in its docstring.
+
+    The values a function compares against (``"0x"``, ``"__"``, ``S_IFDIR``) are where its branches turn;
+    random text rarely hits them, so they join the boundary values and the draws of matching type.
+    """
+    found: dict[str, list[Any]] = {"str": [], "int": [], "float": []}
+
+    def push(kind: str, value: Any) -> None:
+        if value not in found[kind] and len(found[kind]) < MAX_CONSTANTS:
+            found[kind].append(value)
+
+    docstrings = set()
+    for scope in [function, *(tree.body if tree is not None else [])]:
+        if isinstance(scope, ast.FunctionDef | ast.ClassDef) and ast.get_docstring(scope):
+            docstrings.add(id(scope.body[0].value))  # type: ignore[attr-defined]
+    nodes = list(ast.walk(function))
+    if tree is not None:
+        own = {id(n) for n in nodes}
+        nodes += [n for n in ast.walk(tree) if id(n) not in own]
+    for node in nodes:
+        if not isinstance(node, ast.Constant) or id(node) in docstrings:
+            continue
+        value = node.value
+        if type(value) is str and 0 < len(value) <= 40:
+            push("str", value)
+        elif type(value) is int and abs(value) < 10**6:
+            for neighbour in (value, value + 1, value - 1):
+                push("int", neighbour)
+        elif type(value) is float and math.isfinite(value):
+            push("float", value)
+    text = ast.get_docstring(function) or ""
+    for match in _QUOTED.finditer(text):
+        push("str", match.group(1) or match.group(2))
+    literals = [v for v in found["str"] if len(v) <= 8][:3]
+    for literal in literals:  # the literal inside text, and text framed by it
+        for built in (literal + "abc", "x" + literal, literal + "abc" + literal):
+            push("str", built)
+    return found
+
+
+def constant_values(type_text: str | None, constants: dict[str, list[Any]] | None) -> list[Any]:
+    """The code's constants that fit a parameter's type (lists of them for list types)."""
+    if not constants or type_text is None:
+        return []
+    if type_text in constants:
+        return list(constants[type_text])
+    if type_text == "float":
+        return [float(v) for v in constants["int"]]
+    if type_text in ("list[str]", "list[int]"):
+        items = constants[type_text[5:-1]]
+        return [items[:2], items[:4], items[1:3]] if len(items) >= 2 else []
+    return []
+
+
+def boundary_inputs(
+    shape: list[Param], limit: int, constants: dict[str, list[Any]] | None = None
+) -> list[list[Any]]:
     """Boundary values per parameter: all parameters at the i-th edge value, then one varied at a time."""
     if not shape:
         return [[]]
-    columns = [boundary_values(p.type or "any") for p in shape]
+    columns = [boundary_values(p.type or "any") + constant_values(p.type, constants) for p in shape]
     out: list[list[Any]] = []
     depth = max(len(c) for c in columns)
     for j in range(depth):
@@ -110,12 +175,41 @@ def boundary_inputs(shape: list[Param], limit: int) -> list[list[Any]]:
     return out[:limit]
 
 
-def hypothesis_inputs(shape: list[Param], count: int, seed: int) -> list[list[Any]]:
-    """``count`` argument lists drawn from the parameters' strategies, reproducibly."""
+def hypothesis_inputs(
+    shape: list[Param], count: int, seed: int, constants: dict[str, list[Any]] | None = None
+) -> list[list[Any]]:
+    """``count`` argument lists, each argument picked (seeded) from its type's hypothesis-drawn pool, or
+    now and then from the code's own constants of that type."""
     if not shape:
         return []
-    combined = st.tuples(*(strategy(p.type or "any") for p in shape))
-    return [list(values) for values in draw(combined, count, seed)]
+    rng = random.Random(seed)
+    pools = [value_pool(p.type or "any") for p in shape]
+    own = [constant_values(p.type, constants) for p in shape]
+    return [
+        [
+            rng.choice(mine) if mine and rng.random() < CONSTANT_SHARE else rng.choice(pool)
+            for pool, mine in zip(pools, own, strict=True)
+        ]
+        for _ in range(count)
+    ]
+
+
+@functools.lru_cache(maxsize=256)
+def value_pool(type_text: str, size: int = POOL_SIZE) -> tuple[Any, ...]:
+    """Distinct values of a type drawn once per process from its hypothesis strategy (fixed seed).
+
+    Drawing through ``@given`` costs milliseconds per call; a pool per type, shared by every problem, makes
+    input generation for a whole corpus cheap while keeping hypothesis' choice of values (simplest first,
+    then edge-seeking random ones). Each problem combines pool values with its own seeded RNG.
+    """
+    seed = zlib.crc32(type_text.encode("utf-8"))
+    out: dict[str, Any] = {}
+    for value in draw(strategy(type_text), size, seed):
+        try:
+            out.setdefault(dumps(encode(value)), value)
+        except NotPlain:
+            continue
+    return tuple(out.values()) or (None,)
 
 
 def add(out: dict[str, Candidate], args: list[Any], origin: str, max_chars: int) -> None:

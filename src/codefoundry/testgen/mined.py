@@ -13,7 +13,7 @@ no mutants), are capped, and split visible/holdout by test id.
 from __future__ import annotations
 
 import ast
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Literal
 
 from pydantic import Field
@@ -28,6 +28,7 @@ from codefoundry.testgen.inputs import (
     Param,
     add,
     boundary_inputs,
+    code_constants,
     hypothesis_inputs,
     parameters,
     shapes,
@@ -46,7 +47,7 @@ class BuildMinedTestsConfig(StageConfig):
     min_tests: int = Field(5, ge=1, description="problems with fewer labelled tests are dropped")
     max_tests: int = Field(30, ge=1, description="cap on tests kept per problem")
     hypothesis_examples: int = Field(40, ge=0, description="hypothesis draws per argument shape")
-    boundary_examples: int = Field(16, ge=0, description="boundary inputs per argument shape")
+    boundary_examples: int = Field(24, ge=0, description="boundary inputs per argument shape")
     max_probe_assignments: int = Field(10, ge=1, description="type assignments tried for untyped parameters")
     probe_examples: int = Field(8, ge=1, description="hypothesis draws per probed assignment")
     probe_min_ok: float = Field(
@@ -55,7 +56,7 @@ class BuildMinedTestsConfig(StageConfig):
     holdout_fraction: float = Field(1 / 3, ge=0, lt=1, description="share of tests held out (by test id)")
     max_input_chars: int = Field(400, gt=0, description="longest input (JSON text) kept as a test")
     max_output_chars: int = Field(2000, gt=0, description="longest expected output (JSON text) kept")
-    per_test_time_s: float = Field(1.0, gt=0, description="per-input wall-clock limit while labelling")
+    per_test_time_s: float = Field(0.5, gt=0, description="per-input wall-clock limit while labelling")
     time_s: float = Field(20.0, gt=0, description="wall-clock limit for one labelling run")
     memory_mb: int = Field(512, gt=0)
 
@@ -85,17 +86,19 @@ class BuildMinedTests(Stage[Problem, Problem]):
                 result.drops.append(plan)
             else:
                 plans.append(plan)
-        chosen = self._probe(plans)
+        chosen, probe_errors = self._probe(plans)
         labelled_inputs: list[tuple[Problem, list[Candidate], dict[str, int], str]] = []
-        for (problem, params, calls, _function), assignment in zip(plans, chosen, strict=True):
+        for index, ((problem, params, calls, function), assignment) in enumerate(
+            zip(plans, chosen, strict=True)
+        ):
             if assignment is None:
                 names = ", ".join(p.name for p in unknown(params))
-                result.drops.append(
-                    self.drop(problem, "no_valid_inputs", f"no probed types work for: {names}")
-                )
+                errors = ", ".join(f"{k} x{v}" for k, v in probe_errors[index].most_common(3))
+                detail = f"no probed types work for: {names}; errors: {errors}"
+                result.drops.append(self.drop(problem, "no_valid_inputs", detail))
                 continue
             typed = assignment.apply(params) if assignment.types else params
-            candidates, counts = self._candidates(problem, typed, calls)
+            candidates, counts = self._candidates(problem, typed, calls, function)
             if not candidates:
                 result.drops.append(self.drop(problem, "no_valid_inputs", "no plain-data inputs"))
                 continue
@@ -134,47 +137,60 @@ class BuildMinedTests(Stage[Problem, Problem]):
 
     def _probe(
         self, plans: list[tuple[Problem, list[Param], list[list], ast.FunctionDef]]
-    ) -> list[Assignment | None]:
-        """The chosen assignment per problem (empty when nothing needs probing); one run_many for all."""
+    ) -> tuple[list[Assignment | None], list[Counter[str]]]:
+        """The chosen assignment per problem (empty when nothing needs probing), and the errors the probes
+        met (by exception type); one run_many for all."""
         cfg = self.config
         chosen: list[Assignment | None] = []
+        errors: list[Counter[str]] = [Counter() for _ in plans]
         jobs: list[tuple[int, Assignment, list[Candidate]]] = []
-        for index, (problem, params, _calls, _function) in enumerate(plans):
+        for index, (problem, params, _calls, function) in enumerate(plans):
             missing = unknown(params)
             chosen.append(Assignment({}))
             if not missing:
                 continue
             for number, assignment in enumerate(assignments(missing, cfg.max_probe_assignments)):
                 seed = _seed(problem.id, 1000 + number)
-                inputs = probe_inputs(assignment.apply(params), seed, cfg.probe_examples, cfg.max_input_chars)
+                inputs = probe_inputs(
+                    assignment.apply(params),
+                    seed,
+                    cfg.probe_examples,
+                    cfg.max_input_chars,
+                    code_constants(function, _module(problem)),
+                )
                 if inputs:
                     jobs.append((index, assignment, inputs))
         if not jobs:
-            return chosen
+            return chosen, errors
         limits = self._limits()
         requests = [collect_request(plans[index][0], inputs, limits) for index, _a, inputs in jobs]
         results = self.context.sandbox.run_many(requests)
         scored: dict[int, list[tuple[Assignment, float, int]]] = defaultdict(list)
         for (index, assignment, inputs), res in zip(jobs, results, strict=True):
-            ok, distinct = score(outcomes(res, len(inputs)))
+            seen = outcomes(res, len(inputs))
+            ok, distinct = score(seen)
             scored[index].append((assignment, ok, distinct))
+            errors[index].update(o.error.split(":", 1)[0][:40] or o.status for o in seen if o.status != "ok")
         for index, (_problem, params, _calls, _function) in enumerate(plans):
             if unknown(params):
                 chosen[index] = best(scored.get(index, []), cfg.probe_min_ok)
-        return chosen
+        return chosen, errors
 
     def _candidates(
-        self, problem: Problem, params: list[Param], calls: list[list]
+        self, problem: Problem, params: list[Param], calls: list[list], function: ast.FunctionDef
     ) -> tuple[list[Candidate], dict[str, int]]:
         cfg = self.config
+        constants = code_constants(function, _module(problem))
         found: dict[str, Candidate] = {}
         for args in calls:
             add(found, args, "doctest", cfg.max_input_chars)
         generated_origin = "probe" if any(p.source == "probe" for p in params) else "hypothesis"
         for number, shape in enumerate(shapes(params)):
-            for args in boundary_inputs(shape, cfg.boundary_examples):
+            for args in boundary_inputs(shape, cfg.boundary_examples, constants):
                 add(found, args, "boundary", cfg.max_input_chars)
-            for args in hypothesis_inputs(shape, cfg.hypothesis_examples, _seed(problem.id, number)):
+            for args in hypothesis_inputs(
+                shape, cfg.hypothesis_examples, _seed(problem.id, number), constants
+            ):
                 add(found, args, generated_origin, cfg.max_input_chars)
         candidates = list(found.values())
         counts: dict[str, int] = defaultdict(int)
@@ -270,6 +286,11 @@ def _echoed_argument(usable: list[tuple[Candidate, object, float]]) -> int | Non
         if all(dumps(c.args[position]) == dumps(out) for c, out, _t in usable):
             return position
     return None
+
+
+def _module(problem: Problem) -> ast.Module:
+    assert problem.reference is not None
+    return ast.parse(problem.reference.code)
 
 
 def _seed(problem_id: str, salt: int) -> int:

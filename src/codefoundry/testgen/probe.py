@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import Any
 
 from codefoundry.testgen.inputs import Candidate, Param, add, boundary_inputs, hypothesis_inputs
 from codefoundry.testgen.label import Outcome
@@ -32,6 +33,8 @@ class Assignment:
 
 def assignments(unknown: list[Param], limit: int) -> list[Assignment]:
     """Up to ``limit`` type assignments, most plausible first (name hints, then uniform types)."""
+    if not unknown:
+        return [Assignment({})]
     options = {p.name: candidates_for(p.name) for p in unknown}
     out: list[Assignment] = []
     seen: set[str] = set()
@@ -59,13 +62,15 @@ def assignments(unknown: list[Param], limit: int) -> list[Assignment]:
     return out
 
 
-def probe_inputs(params: list[Param], seed: int, count: int, max_chars: int) -> list[Candidate]:
+def probe_inputs(
+    params: list[Param], seed: int, count: int, max_chars: int, constants: dict[str, list[Any]] | None = None
+) -> list[Candidate]:
     """A few boundary inputs and hypothesis draws for one assignment (required parameters only)."""
     required = [p for p in params if p.required]
     found: dict[str, Candidate] = {}
     for args in boundary_inputs(required, limit=3):
         add(found, args, "probe", max_chars)
-    for args in hypothesis_inputs(required, count, seed):
+    for args in hypothesis_inputs(required, count, seed, constants):
         add(found, args, "probe", max_chars)
     return list(found.values())
 
