@@ -28,6 +28,7 @@ STAGE_REGISTRY: dict[str, str] = {
     "testgen.mined": "codefoundry.testgen.mined:BuildMinedTests",
     "verify.reference": "codefoundry.verify.reference:VerifyReference",
     "verify.mutation": "codefoundry.verify.mutation:MutationGate",
+    "synth.oss_instruct": "codefoundry.synth.oss_instruct:OssInstruct",
 }
 
 

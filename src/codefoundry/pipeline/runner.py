@@ -125,6 +125,14 @@ def run_recipe(
     return report
 
 
+def spread(records: list[BaseModel], limit: int | None) -> list[BaseModel]:
+    """At most ``limit`` records, taken evenly across the list (not just its head), in order."""
+    if limit is None or len(records) <= limit:
+        return records
+    step = len(records) / limit
+    return [records[int(i * step)] for i in range(limit)]
+
+
 def _load_inputs(stage: Stage, previous: str | None, run_dir: RunDir) -> list[BaseModel]:
     if previous is None:
         try:
@@ -153,8 +161,8 @@ def _run_stage(
     started = time.monotonic()
     stage.setup()
     inputs = _load_inputs(stage, previous, run_dir)
-    if preview_limit is not None:
-        inputs = inputs[:preview_limit]
+    for limit in (stage.config.limit, preview_limit):
+        inputs = spread(inputs, limit)
     report.inputs = len(inputs)
     size = stage.config.batch_size
     batches = [inputs[i : i + size] for i in range(0, len(inputs), size)]

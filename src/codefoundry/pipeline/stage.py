@@ -30,6 +30,7 @@ class StageConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: str
     batch_size: int = Field(32, gt=0, description="records per committed shard")
+    limit: int | None = Field(None, gt=0, description="at most this many input records enter the stage, taken evenly across them")
 
 
 @dataclass(frozen=True)

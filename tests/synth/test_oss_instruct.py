@@ -1,0 +1,133 @@
+"""OSS-Instruct against a real OpenAI-compatible HTTP server on 127.0.0.1 that answers from a script."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from codefoundry.pipeline.rundir import RunDir
+from codefoundry.pipeline.runner import run_recipe, stage_names
+from codefoundry.recipe import recipe_from_dict
+from codefoundry.records import Seed
+from codefoundry.synth.oss_instruct import pick_snippet
+
+CORPUS = Path(__file__).parent.parent / "fixtures" / "corpus"
+
+
+def _answer(number: int) -> str:
+    """Every third answer is good, one disagrees with its own tests, one is not JSON at all."""
+    kind = number % 3
+    if kind == 0:
+        task = {
+            "problem": f"Write add_{number}(a, b) that returns the sum of a, b and {number}.",
+            "entry_point": f"add_{number}",
+            "solution": f"def add_{number}(a, b):\n    return a + b + {number}\n",
+            "tests": [{"args": [i, 2 * i], "expected": 3 * i + number} for i in range(5)],
+        }
+        return json.dumps(task)
+    if kind == 1:
+        task = {
+            "problem": f"Write twice_{number}(x) that doubles x, for any integer x.",
+            "entry_point": f"twice_{number}",
+            "solution": f"def twice_{number}(x):\n    return x * 3\n",
+            "tests": [{"args": [i], "expected": 2 * i} for i in range(1, 6)],
+        }
+        return json.dumps(task)
+    return "Here is an idea: a function that counts things. Hope it helps!"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:  # noqa: N802 - the http.server API
+        length = int(self.headers["Content-Length"])
+        json.loads(self.rfile.read(length))
+        with self.server.lock:  # type: ignore[attr-defined]
+            number = self.server.calls  # type: ignore[attr-defined]
+            self.server.calls += 1  # type: ignore[attr-defined]
+        body = json.dumps(
+            {
+                "id": f"c{number}",
+                "object": "chat.completion",
+                "model": "scripted",
+                "choices": [
+                    {"index": 0, "message": {"role": "assistant", "content": _answer(number)}, "finish_reason": "stop"}
+                ],
+                "usage": {"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150},
+            }
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture()
+def server() -> Iterator[ThreadingHTTPServer]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd.calls = 0  # type: ignore[attr-defined]
+    httpd.lock = threading.Lock()  # type: ignore[attr-defined]
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+
+
+def test_teacher_tasks_are_kept_only_when_solution_and_tests_agree(tmp_path: Path, server) -> None:
+    recipe = recipe_from_dict(
+        {
+            "name": "oss",
+            "teachers": {
+                "default": {
+                    "base_url": f"http://127.0.0.1:{server.server_address[1]}/v1",
+                    "model": "scripted",
+                    "structured_output": "none",
+                    "max_retries": 0,
+                }
+            },
+            "stages": [
+                {"kind": "mine.functions", "corpus": {"kind": "dir", "path": str(CORPUS)}},
+                {"kind": "synth.oss_instruct", "limit": 9, "min_tests": 3},
+                {"kind": "verify.reference"},
+            ],
+        }
+    )
+    report = run_recipe(recipe, tmp_path)
+    oss = report.stages[1]
+    assert server.calls == 9
+    assert (oss.records, oss.drops) == (3, 6)
+    run_dir = RunDir(tmp_path)
+    reasons = sorted(d.reason for d in run_dir.iter_drops(stage_names(recipe)[1]))
+    assert reasons == ["bad_json"] * 3 + ["tests_disagree"] * 3
+    kept = list(run_dir.iter_records(stage_names(recipe)[2]))
+    assert len(kept) == 3
+    for problem in kept:
+        assert problem["task"]["provenance"]["method"] == "oss_instruct"
+        assert len(problem["tests"]) == 5
+        assert {t["split"] for t in problem["tests"]} == {"visible", "holdout"}
+
+    # as if killed before the teacher stage committed anything: its work is redone from the response cache
+    source = stage_names(recipe)[0]
+    lines = run_dir.manifest_path.read_text().splitlines(keepends=True)
+    run_dir.manifest_path.write_text("".join(line for line in lines if f'"{source}"' in line))
+    again = run_recipe(recipe, tmp_path)
+    assert server.calls == 9
+    assert (again.stages[1].records, again.stages[1].drops) == (3, 6)
+
+
+def test_snippet_is_a_stable_window_of_at_most_fifteen_lines() -> None:
+    from codefoundry.records import Provenance
+
+    code = "\n".join(f"line_{i} = {i}" for i in range(40))
+    seed = Seed(name="f", code=code, provenance=Provenance(source="t"))
+    snippet = pick_snippet(seed, 1, 15)
+    assert snippet == pick_snippet(seed, 1, 15)
+    assert 1 <= len(snippet.splitlines()) <= 15
+    assert snippet in code
