@@ -54,7 +54,11 @@ class _Handler(BaseHTTPRequestHandler):
                 "object": "chat.completion",
                 "model": "scripted",
                 "choices": [
-                    {"index": 0, "message": {"role": "assistant", "content": _answer(number)}, "finish_reason": "stop"}
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": _answer(number)},
+                        "finish_reason": "stop",
+                    }
                 ],
                 "usage": {"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150},
             }

@@ -20,7 +20,9 @@ from codefoundry.records import Drop, Problem, Provenance, Seed, Solution, Task,
 from codefoundry.sandbox.api import ExecRequest, Limits, TestInput
 from codefoundry.testgen.mined import split
 
-SYSTEM_PROMPT = "You write clear, self-contained Python programming exercises with correct solutions and tests."
+SYSTEM_PROMPT = (
+    "You write clear, self-contained Python programming exercises with correct solutions and tests."
+)
 
 USER_PROMPT = """Here is a snippet of real Python code:
 
@@ -173,11 +175,17 @@ class OssInstruct(Stage[Seed, Problem]):
         agreed: list[TestCase] = []
         for test, verdict in zip(draft.tests, execution.verdicts, strict=False):
             if verdict.status == "ok" and plain_equal(verdict.output, test.expected, 1e-6, 1e-9):
-                agreed.append(TestCase(task_id=task.id, args=test.args, expected=verdict.output, origin="teacher"))
+                agreed.append(
+                    TestCase(task_id=task.id, args=test.args, expected=verdict.output, origin="teacher")
+                )
         agreement = len(agreed) / len(draft.tests)
         detail = f"{len(agreed)}/{len(draft.tests)} teacher tests agree with the teacher's solution"
-        problem = Problem(task=task, reference=Solution(task_id=task.id, code=draft.solution, origin="teacher"))
-        if execution.status in ("compile_error", "sandbox_error") or not any(v.status == "ok" for v in execution.verdicts):
+        problem = Problem(
+            task=task, reference=Solution(task_id=task.id, code=draft.solution, origin="teacher")
+        )
+        if execution.status in ("compile_error", "sandbox_error") or not any(
+            v.status == "ok" for v in execution.verdicts
+        ):
             return self.drop(problem, "solution_failed", f"{execution.status}: {execution.stderr[:500]}")
         if agreement < cfg.min_agreement:
             return self.drop(problem, "tests_disagree", detail)
@@ -185,7 +193,10 @@ class OssInstruct(Stage[Seed, Problem]):
         if len(unique) < cfg.min_tests:
             return self.drop(problem, "too_few_tests", detail)
         return problem.model_copy(
-            update={"tests": split(unique, cfg.holdout_fraction), "notes": {"teacher_agreement": round(agreement, 3)}}
+            update={
+                "tests": split(unique, cfg.holdout_fraction),
+                "notes": {"teacher_agreement": round(agreement, 3)},
+            }
         )
 
 

@@ -236,7 +236,6 @@ class BuildMinedTests(Stage[Problem, Problem]):
             "statuses": labelled.statuses,
             "doctest_tests": sum(1 for t in tests if t.origin == "doctest"),
             "probed_types": probed,
-            "reference_max_test_s": round(max(t for _c, _o, t in picked), 6),
         }
         return problem.model_copy(update={"tests": tests, "notes": notes})
 

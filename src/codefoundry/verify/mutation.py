@@ -16,7 +16,7 @@ from pydantic import Field
 
 from codefoundry.pipeline.stage import Resources, Stage, StageConfig, StageResult
 from codefoundry.records import Problem
-from codefoundry.sandbox.api import Limits
+from codefoundry.sandbox.api import ExecResult, Limits
 from codefoundry.verify.mutants import Mutant, generate, select
 from codefoundry.verify.reference import judge_request
 
@@ -49,14 +49,12 @@ class MutationGate(Stage[Problem, Problem]):
     resources = Resources(cpu_slots=1, sandbox=True)
     config: MutationGateConfig
 
-    def _limits(self, problem: Problem) -> Limits:
+    def _limits(self, timing: ExecResult) -> Limits:
+        """Tight limits from the reference's own run (measured here, never stored: records stay deterministic)."""
         cfg = self.config
-        slowest = float(problem.notes.get("reference_max_test_s") or 0.0)
+        slowest = max((v.time_s for v in timing.verdicts), default=0.0)
         per_test = min(max(cfg.min_test_time_s, cfg.time_factor * slowest), cfg.max_time_s)
-        total = min(
-            max(0.5, per_test * 2 + cfg.time_factor * float(problem.notes.get("reference_time_s") or 0.0)),
-            cfg.max_time_s,
-        )
+        total = min(max(0.5, 2 * per_test + cfg.time_factor * timing.time_s), cfg.max_time_s)
         return Limits(time_s=total, per_test_time_s=per_test, cpu_s=total, memory_mb=cfg.memory_mb)
 
     def process(self, batch: list[Problem]) -> StageResult[Problem]:
@@ -78,9 +76,12 @@ class MutationGate(Stage[Problem, Problem]):
                 result.drops.append(self.drop(problem, "no_mutants", f"{len(mutants)} mutants"))
                 continue
             jobs.append((problem, mutants))
+        timings = self.context.sandbox.run_many(
+            [judge_request(problem, problem.reference.code, Limits(), stop=True) for problem, _m in jobs]  # type: ignore[union-attr]
+        )
         requests = [
-            judge_request(problem, mutant.code, self._limits(problem), stop=True)
-            for problem, mutants in jobs
+            judge_request(problem, mutant.code, self._limits(timing), stop=True)
+            for (problem, mutants), timing in zip(jobs, timings, strict=True)
             for mutant in mutants
         ]
         results = iter(self.context.sandbox.run_many(requests))

@@ -97,8 +97,5 @@ class VerifyReference(Stage[Problem, Problem]):
             if problems:
                 result.drops.append(self.drop(problem, "reference_failed", " | ".join(problems)))
                 continue
-            notes = dict(problem.notes)
-            notes["reference_time_s"] = round(max(res.time_s for res in runs), 6)
-            notes["reference_max_test_s"] = round(max(v.time_s for res in runs for v in res.verdicts), 6)
-            result.records.append(problem.model_copy(update={"notes": notes}))
+            result.records.append(problem)
         return result

@@ -1,0 +1,85 @@
+"""``mine.tasks``: every static rejection reason, and the task built for a kept seed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from codefoundry.pipeline.stage import StageContext
+from codefoundry.records import Provenance, Seed
+from codefoundry.synth.mine import MineFunctions
+from codefoundry.synth.tasks import MakeTasks
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "mining"
+
+
+@pytest.fixture(scope="module")
+def outcome(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    tmp = tmp_path_factory.mktemp("checks")
+    config = MineFunctions.Config(
+        corpus={"kind": "files", "paths": [str(FIXTURES / "rejects.py"), str(FIXTURES / "pure.py")]}
+    )
+    miner = MineFunctions(config, StageContext(tmp))
+    seeds = miner.process(miner.inputs()).records
+    result = MakeTasks(MakeTasks.Config(), StageContext(tmp)).process(seeds)
+    verdicts = {d.record["name"]: d.reason for d in result.drops if d.record}
+    verdicts.update({p.task.entry_point: "kept" for p in result.records})
+    return verdicts
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("shout", "io_call"),
+        ("roll", "randomness"),
+        ("stamp", "time"),
+        ("fetch", "network"),
+        ("helped", "not_self_contained"),
+        ("squares", "generator"),
+        ("bump", "global_mutation"),
+        ("remember", "global_mutation"),
+        ("evaluate", "dynamic_code"),
+        ("constant", "no_arguments"),
+        ("later", "async"),
+        ("plain", "kept"),
+        ("clamp", "kept"),
+        ("hypotenuse", "kept"),
+    ],
+)
+def test_static_reason(outcome: dict[str, str], name: str, reason: str) -> None:
+    assert outcome[name] == reason
+
+
+def _seed(code: str, name: str = "f", docstring: str = "Doc.") -> Seed:
+    return Seed(name=name, code=code, docstring=docstring, provenance=Provenance(source="test"))
+
+
+def test_more_reasons(tmp_path: Path) -> None:
+    stage = MakeTasks(MakeTasks.Config(max_lines=3), StageContext(tmp_path))
+    cases = {
+        "decorated": '@staticmethod\ndef f(x):\n    """Doc."""\n    return x\n',
+        "too_long": 'def f(x):\n    """Doc."""\n' + "    x += 1\n" * 5 + "    return x\n",
+        "unsupported_signature": 'def f(x, *, y):\n    """Doc."""\n    return x + y\n',
+        "not_self_contained": 'import numpy\n\ndef f(x):\n    """Doc."""\n    return numpy.abs(x)\n',
+        "io_call": 'def f(x):\n    """Doc."""\n    import os\n    return os.listdir(x)\n',
+        "non_plain_types": 'def f(x: "Widget") -> int:\n    """Doc."""\n    return 1\n',
+    }
+    result = stage.process([_seed(code) for code in cases.values()])
+    assert [d.reason for d in result.drops] == list(cases)
+    no_doc = stage.process([_seed("def f(x):\n    return x\n", docstring="")])
+    assert [d.reason for d in no_doc.drops] == ["no_docstring"]
+
+
+def test_task_prompt_has_signature_and_docstring_but_not_the_body(tmp_path: Path) -> None:
+    code = 'import math\n\ndef area(r: float) -> float:\n    """Area of a circle of radius ``r``."""\n    return math.pi * r * r\n'
+    (problem,) = MakeTasks(MakeTasks.Config(), StageContext(tmp_path)).process([_seed(code, "area")]).records
+    task = problem.task
+    assert task.entry_point == "area" and task.style == "function"
+    assert task.signature == "def area(r: float) -> float"
+    assert "Implement the Python function `area`" in task.prompt
+    assert '"""Area of a circle of radius ``r``."""' in task.prompt
+    assert "math.pi" not in task.prompt
+    assert problem.reference is not None and problem.reference.code == code
+    assert problem.reference.task_id == task.id
+    assert "import:math" in task.features and "type_hints" in task.features

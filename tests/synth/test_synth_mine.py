@@ -1,0 +1,67 @@
+"""``mine.functions``: documented top-level functions become seeds; unparsable files are dropped, not fatal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from codefoundry.pipeline.stage import StageContext
+from codefoundry.synth.extract import extract_functions
+from codefoundry.synth.mine import MineFunctions
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "mining"
+
+
+def _stage(tmp_path: Path) -> MineFunctions:
+    config = MineFunctions.Config(corpus={"kind": "dir", "path": str(FIXTURES)})
+    return MineFunctions(config, StageContext(tmp_path))
+
+
+def test_syntax_error_file_is_skipped_with_a_reason(tmp_path: Path) -> None:
+    stage = _stage(tmp_path)
+    result = stage.process(stage.inputs())
+    drops = {Path(d.record["path"]).name: d for d in result.drops if d.record}
+    assert drops["broken.py"].reason == "syntax_error"
+    assert "line 1" in drops["broken.py"].detail
+    names = {seed.name for seed in result.records}
+    assert {"clamp", "count_vowels", "digit_root"} <= names
+    assert "undocumented" not in names
+
+
+def test_seed_carries_provenance_and_the_context_it_needs(tmp_path: Path) -> None:
+    stage = _stage(tmp_path)
+    seeds = {s.name: s for s in stage.process(stage.inputs()).records}
+    hyp = seeds["hypotenuse"]
+    assert hyp.code.startswith("import math")
+    assert "LIMIT = 100" in hyp.code
+    assert hyp.provenance.qualname == "hypotenuse" and hyp.provenance.line > 0
+    assert hyp.provenance.path.endswith("pure.py")
+    assert "def _digits" in seeds["digit_root"].code  # helper copied along
+
+
+def test_undecodable_file_is_a_syntax_error(tmp_path: Path) -> None:
+    (tmp_path / "latin.py").write_bytes(b"# -*- coding: utf-8 -*-\nx = '\xff\xfe'\n")
+    stage = MineFunctions(
+        MineFunctions.Config(corpus={"kind": "dir", "path": str(tmp_path)}), StageContext(tmp_path)
+    )
+    result = stage.process(stage.inputs())
+    assert [d.reason for d in result.drops] == ["syntax_error"]
+
+
+def test_constants_changed_by_module_code_are_not_copied() -> None:
+    source = (
+        "TABLE = [0]\n"
+        "for i in range(3):\n"
+        "    TABLE.append(i)\n"
+        "\n"
+        "def look(i):\n"
+        '    """Entry i of the table."""\n'
+        "    return TABLE[i]\n"
+    )
+    (item,) = extract_functions(source)
+    assert "TABLE = [0]" not in item.code
+
+
+def test_stdlib_relative_imports_become_absolute() -> None:
+    source = 'from .utils import helper\n\ndef f(x):\n    """Doc."""\n    return helper(x)\n'
+    (item,) = extract_functions(source, package="email")
+    assert "from email.utils import helper" in item.code

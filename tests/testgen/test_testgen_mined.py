@@ -1,0 +1,92 @@
+"""``testgen.mined`` against the real sandbox: labelled tests, determinism, and the double-run check."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from codefoundry.pipeline.stage import StageContext
+from codefoundry.records import Problem
+from codefoundry.sandbox import Sandbox, SandboxConfig
+from codefoundry.synth.mine import MineFunctions
+from codefoundry.synth.tasks import MakeTasks
+from codefoundry.testgen.mined import BuildMinedTests
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "mining"
+
+
+@pytest.fixture(scope="module")
+def context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StageContext]:
+    sandbox = Sandbox(SandboxConfig(workers=2))
+    ctx = StageContext(tmp_path_factory.mktemp("testgen"), sandbox_factory=lambda: sandbox)
+    yield ctx
+    ctx.close()
+
+
+def problems(context: StageContext, *names: str) -> list[Problem]:
+    paths = [str(FIXTURES / name) for name in names]
+    miner = MineFunctions(MineFunctions.Config(corpus={"kind": "files", "paths": paths}), context)
+    seeds = miner.process(miner.inputs()).records
+    return MakeTasks(MakeTasks.Config(), context).process(seeds).records
+
+
+def test_tests_are_labelled_by_the_reference(context: StageContext) -> None:
+    batch = [
+        p
+        for p in problems(context, "pure.py")
+        if p.task.entry_point in ("clamp", "count_vowels", "digit_root")
+    ]
+    result = BuildMinedTests(BuildMinedTests.Config(), context).process(batch)
+    assert not result.drops
+    by_name = {p.task.entry_point: p for p in result.records}
+    clamp = by_name["clamp"]
+    assert 5 <= len(clamp.tests) <= 30
+    doctests = {tuple(t.args or []): t.expected for t in clamp.tests if t.origin == "doctest"}
+    assert doctests[(15, 0, 10)] == 10 and doctests[(-3, 0, 10)] == 0
+    for test in clamp.tests:
+        value, low, high = test.args or []
+        assert test.expected == max(low, min(value, high)) if low <= high else True
+    assert {t.split for t in clamp.tests} == {"visible", "holdout"}
+    assert clamp.notes["testgen"]["doctest_tests"] == 2
+    vowels = by_name["count_vowels"]  # untyped, but its doctest passes a str
+    assert all(t.expected == sum(c.lower() in "aeiou" for c in t.args[0]) for t in vowels.tests)
+    root = by_name["digit_root"]  # untyped, no doctest: the type was found by probing
+    assert root.notes["testgen"]["probed_types"] == "n: int"
+    assert all(0 <= t.expected <= 9 for t in root.tests)
+
+
+def test_generation_is_deterministic(context: StageContext) -> None:
+    batch = problems(context, "pure.py")
+    stage = BuildMinedTests(BuildMinedTests.Config(), context)
+    first = [p.model_dump(mode="json") for p in stage.process(batch).records]
+    second = [p.model_dump(mode="json") for p in stage.process(batch).records]
+    assert first == second and first
+
+
+def test_nondeterministic_output_is_dropped(context: StageContext) -> None:
+    batch = problems(context, "nondeterministic.py")
+    assert [p.task.entry_point for p in batch] == ["tagged"]  # it passes every static check
+    result = BuildMinedTests(BuildMinedTests.Config(), context).process(batch)
+    assert not result.records
+    assert [d.reason for d in result.drops] == ["nondeterministic"]
+    assert "!=" in result.drops[0].detail
+
+
+def test_too_few_tests_and_constant_outputs(context: StageContext) -> None:
+    batch = problems(context, "pure.py")
+    strict = BuildMinedTests(BuildMinedTests.Config(min_tests=200, max_tests=300), context).process(batch)
+    assert {d.reason for d in strict.drops} == {"too_few_tests"}
+    code = 'def always(x: int) -> bool:\n    """Say yes."""\n    return x is not None\n'
+    constant = problems_from_code(context, code)
+    result = BuildMinedTests(BuildMinedTests.Config(), context).process(constant)
+    assert [d.reason for d in result.drops] == ["constant_output"]
+
+
+def problems_from_code(context: StageContext, code: str) -> list[Problem]:
+    from codefoundry.records import Provenance, Seed
+
+    name = code.split("def ", 1)[1].split("(", 1)[0]
+    seed = Seed(name=name, code=code, docstring="doc", provenance=Provenance(source="test"))
+    return MakeTasks(MakeTasks.Config(), context).process([seed]).records

@@ -1,0 +1,132 @@
+"""Pure parts of test generation: doctest calls, types, deterministic draws, encoding, the split."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+
+from codefoundry.records import TestCase
+from codefoundry.testgen.doctests import doctest_calls
+from codefoundry.testgen.inputs import Param, boundary_inputs, code_constants, hypothesis_inputs, parameters
+from codefoundry.testgen.mined import split
+from codefoundry.testgen.types import normalise_annotation, strategy, value_type
+from codefoundry.testgen.values import decode, dumps, encode
+
+SOURCE = '''
+def clamp(value, low=0, high=10):
+    """Limit value.
+
+    >>> clamp(15, 0, 10)
+    10
+    >>> clamp(-3, high=5)
+    0
+    >>> clamp(x, 0, 1)
+    0
+    >>> result = clamp(1, 2, 3)
+    >>> print(clamp(2))
+    2
+    >>> clamp([1, 2], "a")
+    Traceback (most recent call last):
+    TypeError: ...
+    """
+    return max(low, min(value, high))
+'''
+
+
+def _function(source: str = SOURCE) -> ast.FunctionDef:
+    node = ast.parse(source).body[0]
+    assert isinstance(node, ast.FunctionDef)
+    return node
+
+
+def test_doctest_calls_keep_plain_literal_calls_only() -> None:
+    function = _function()
+    calls = doctest_calls(ast.get_docstring(function) or "", function)
+    # keywords are mapped to positions (gaps filled with literal defaults); names, assignments and
+    # wrapped calls are skipped
+    assert calls == [[15, 0, 10], [-3, 0, 5], [[1, 2], "a"]]
+
+
+def test_parameter_types_from_hints_doctests_and_defaults() -> None:
+    function = _function(
+        "def f(a: list[int], b, c='x', d=None):\n    '''Doc.\n\n    >>> f([1], 2.5)\n    '''\n"
+    )
+    params = parameters(function, [[[1], 2.5]])
+    assert [(p.name, p.type, p.source) for p in params] == [
+        ("a", "list[int]", "hint"),
+        ("b", "float", "doctest"),
+        ("c", "str", "default"),
+        ("d", None, ""),
+    ]
+
+
+def test_annotation_and_value_types() -> None:
+    parse = lambda text: ast.parse(text, mode="eval").body  # noqa: E731
+    assert normalise_annotation(parse("Optional[List[int]]")) == "list[int] | None"
+    assert normalise_annotation(parse("Dict[str, Tuple[int, ...]]")) == "dict[str, list[int]]"
+    assert normalise_annotation(parse("Widget")) is None
+    assert value_type((1, "a")) == "tuple[int, str]"
+    assert value_type([1, 2.5]) == "list[float]"
+    assert value_type({}) == "dict[int, int]"
+
+
+def test_boundary_values_cover_edges() -> None:
+    rows = boundary_inputs([Param("n", "int"), Param("s", "str")], limit=40)
+    assert [0, ""] in rows and [1, "a"] in rows
+    assert any(row[0] == -1 for row in rows) and any(row[1] == "" for row in rows)
+
+
+def test_code_constants_reach_branches() -> None:
+    function = _function(
+        "def f(name):\n    '''Is it '__x__'?'''\n    return name[:2] == '__' and len(name) > 4\n"
+    )
+    constants = code_constants(function)
+    assert "__" in constants["str"] and "__x__" in constants["str"]
+    assert {3, 4, 5} <= set(constants["int"])
+
+
+def test_generation_is_deterministic_for_a_seed() -> None:
+    shape = [Param("xs", "list[int]"), Param("s", "str")]
+    first = hypothesis_inputs(shape, 20, seed=7)
+    assert first == hypothesis_inputs(shape, 20, seed=7)
+    assert first != hypothesis_inputs(shape, 20, seed=8)
+
+
+def test_draws_do_not_depend_on_hash_seed_or_loaded_modules() -> None:
+    script = (
+        "from codefoundry.testgen.draw import draw\n"
+        "from codefoundry.testgen.types import strategy\n"
+        "from codefoundry.testgen.values import encode, dumps\n"
+        "print(dumps(encode(draw(strategy('tuple[set[str], dict[str, int], float]'), 25, 99))))\n"
+    )
+    outputs = set()
+    for hash_seed, extra in (
+        ("1", ""),
+        ("2", "import codefoundry.synth.checks, codefoundry.verify.mutants\n"),
+    ):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        run = subprocess.run(
+            [sys.executable, "-c", extra + script], capture_output=True, text=True, env=env, check=True
+        )
+        outputs.add(run.stdout)
+    assert len(outputs) == 1
+    assert strategy("int") is strategy("int")  # built once per type
+
+
+def test_values_round_trip_and_sets_are_canonical() -> None:
+    value = {"a": [1, (2, 3)], "s": frozenset({"x", "y", "z"}), "b": b"\x00\xff", 3: "int key"}
+    encoded = encode(value)
+    assert dumps(encoded) == dumps(encode(decode(encoded)))
+    assert encode({"b", "a"}) == {"__set__": ["a", "b"]}
+    assert decode({"__bytes__": "00ff"}) == b"\x00\xff"
+
+
+def test_split_is_stable_and_two_sided() -> None:
+    tests = [TestCase(task_id="t", args=[i], expected=i) for i in range(30)]
+    first = split(tests, 1 / 3)
+    assert [t.split for t in first] == [t.split for t in split(list(reversed(tests)), 1 / 3)][::-1]
+    held = sum(t.split == "holdout" for t in first)
+    assert 3 <= held <= 18
+    assert {t.split for t in split(tests[:2], 1 / 3)} == {"visible", "holdout"}

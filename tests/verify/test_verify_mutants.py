@@ -1,0 +1,76 @@
+"""AST mutant operators: each makes the expected change; mutants are distinct and never the reference."""
+
+from __future__ import annotations
+
+import ast
+
+from codefoundry.verify.mutants import generate, select
+
+CODE = '''import math
+
+def f(items, limit=3):
+    """Sum items above a limit until a negative one."""
+    total = 0
+    for x in items[1:]:
+        if x > limit and x != 7:
+            total += x * 2
+        elif x < 0:
+            break
+        else:
+            continue
+    return total == 0 or math.isfinite(total)
+'''
+
+
+def _by_operator() -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for mutant in generate(CODE, "f"):
+        out.setdefault(mutant.operator, []).append(mutant.code)
+    return out
+
+
+def test_each_operator_makes_its_change() -> None:
+    mutants = _by_operator()
+    assert any("x >= limit" in m for m in mutants["cmp_swap"])
+    assert any("x == 7" in m for m in mutants["cmp_swap"])
+    assert any("total += x + 2" in m for m in mutants["arith_swap"])
+    assert any("total -= x * 2" in m for m in mutants["arith_swap"])
+    assert any("x != 8" in m for m in mutants["off_by_one"]) and any(
+        "limit=2" in m for m in mutants["off_by_one"]
+    )
+    assert any("if not (x > limit and x != 7)" in m for m in mutants["negate_cond"])
+    assert any("or x != 7" in m for m in mutants["boolop_swap"])
+    assert any("items[:]" in m for m in mutants["slice_bound"])
+    assert any("return None" in m for m in mutants["return_none"])
+    assert any(
+        "math.isfinite" in m and "x < 0:\n            continue" in m for m in mutants["break_continue"]
+    )
+    assert any("else:\n            continue" not in m and "elif" in m for m in mutants["drop_else"])
+    assert any("if x > limit and x != 7:\n            pass" in m for m in mutants["drop_branch"])
+
+
+def test_swapped_arguments_and_flipped_booleans() -> None:
+    code = 'def g(a, b):\n    """Doc."""\n    ok = True\n    return divmod(a, b), ok, "sep"\n'
+    operators = {m.operator: m.code for m in generate(code, "g")}
+    assert "divmod(b, a)" in operators["swap_args"]
+    assert "ok = False" in operators["bool_flip"]
+    assert "''" in operators["str_empty"] and '"""Doc."""' in operators["str_empty"]  # docstring untouched
+
+
+def test_mutants_are_distinct_valid_and_not_the_reference() -> None:
+    mutants = generate(CODE, "f")
+    texts = [m.code for m in mutants]
+    assert len(texts) == len(set(texts))
+    assert ast.unparse(ast.parse(CODE)) not in texts
+    for text in texts:
+        compile(text, "<mutant>", "exec")
+        assert "import math" in text  # the context is kept, only f is mutated
+
+
+def test_selection_is_capped_stable_and_spread_over_operators() -> None:
+    mutants = generate(CODE, "f")
+    picked = select(mutants, 8, salt="p1")
+    assert len(picked) == 8
+    assert picked == select(list(reversed(mutants)), 8, salt="p1")
+    assert len({m.operator for m in picked}) == 8
+    assert select(mutants, 1000) and len(select(mutants, 1000)) == len(mutants)
