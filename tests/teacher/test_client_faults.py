@@ -210,3 +210,23 @@ def test_generate_many_inside_a_running_loop(server: ScriptedServer) -> None:
         return len(client.generate_many([TeacherRequest(messages=user("x"))]))
 
     assert asyncio.run(caller()) == 1
+
+
+def test_generate_many_from_several_threads(start_server: Callable[..., ScriptedServer]) -> None:
+    import threading
+
+    server = start_server(latency_s=0.02)
+    client = TeacherClient(fast_config(server, max_concurrency=2))
+    results: dict[int, list[bool]] = {}
+
+    def batch(k: int) -> None:
+        responses = client.generate_many([TeacherRequest(messages=user(f"t{k} q{i}")) for i in range(6)])
+        results[k] = [r.ok for r in responses]
+
+    threads = [threading.Thread(target=batch, args=(k,)) for k in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert results == {k: [True] * 6 for k in range(3)}
+    assert len(server.generations()) == 18

@@ -54,14 +54,18 @@ class _UsageFile(BaseModel):
     teachers: dict[str, _TeacherUsage] = Field(default_factory=dict)
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def _write_atomic(path: Path, text: str, *, durable: bool) -> None:
+    """Write-then-rename, so a reader never sees half a file. ``durable`` adds an fsync (power loss); the
+    periodic flushes during a run skip it: they run on the client's event loop and a killed *process* loses
+    nothing that was renamed into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".usage-", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -151,16 +155,17 @@ class Accounting:
         with self._lock:
             return _summarize(self._data)
 
-    def _flush_locked(self) -> None:
+    def _flush_locked(self, durable: bool = False) -> None:
         if self.path is None or not self._dirty:
             return
-        _write_atomic(self.path, self._data.model_dump_json(indent=1))
+        _write_atomic(self.path, self._data.model_dump_json(indent=1), durable=durable)
         self._dirty = False
         self._last_flush = time.monotonic()
 
     def flush(self) -> None:
+        """Write the counters now (durably: this is the end of a batch or of the run)."""
         with self._lock:
-            self._flush_locked()
+            self._flush_locked(durable=True)
 
     close = flush
 

@@ -129,6 +129,7 @@ class ScriptedServer:
         *,
         latency_s: float = 0.0,
         support_n: bool = True,
+        fast: bool = False,
         structured: bool = True,
         script: dict[str, list[str]] | None = None,
         model: str = "scripted-teacher",
@@ -138,6 +139,23 @@ class ScriptedServer:
             latency_s=latency_s, support_n=support_n, structured=structured, model=model, script=script or {}
         )
         self._port = port
+        self.fast = fast
+        self._fast_body = json.dumps(
+            {
+                "id": "cmpl-fast",
+                "object": "chat.completion",
+                "created": 0,
+                "model": model,
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": "```python\nx = 1\n```"},
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": {"prompt_tokens": 8, "completion_tokens": 4, "total_tokens": 12},
+            }
+        ).encode()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: asyncio.AbstractServer | None = None
@@ -268,6 +286,13 @@ class ScriptedServer:
     ) -> bool:
         """Answer one request; the scripted latency counts from its arrival, so parsing is not added."""
         state = self.state
+        if self.fast and method == "POST":
+            # the bench's server: no script, no record, a fixed answer, so that its own CPU per request is small
+            # and the measured gap belongs to the client
+            if state.latency_s:
+                await asyncio.sleep(max(0.0, arrived + state.latency_s - time.monotonic()))
+            self._write(writer, 200, self._fast_body)
+            return True
         if method == "GET" and path.rstrip("/").endswith("/models"):
             payload = {"object": "list", "data": [{"id": state.model, "object": "model"}]}
             self._write(writer, 200, json.dumps(payload).encode())
@@ -359,8 +384,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--no-n", action="store_true", help="ignore n (answer one choice)")
+    parser.add_argument("--fast", action="store_true", help="no faults or records: one fixed answer (bench)")
     args = parser.parse_args(argv)
-    server = ScriptedServer(latency_s=args.latency, port=args.port, support_n=not args.no_n).start()
+    server = ScriptedServer(
+        latency_s=args.latency, port=args.port, support_n=not args.no_n, fast=args.fast
+    ).start()
     print(server.base_url, flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         sys.stdin.read()
