@@ -230,3 +230,13 @@ def test_generate_many_from_several_threads(start_server: Callable[..., Scripted
         thread.join(30)
     assert results == {k: [True] * 6 for k in range(3)}
     assert len(server.generations()) == 18
+
+
+def test_an_unrelated_400_does_not_switch_structured_output_off(server: ScriptedServer) -> None:
+    client = TeacherClient(fast_config(server))
+    schema = {"type": "object", "properties": {"n": {"type": "integer"}}}
+    with pytest.raises(TeacherFailure) as info:
+        chat(client, user("too long [[fault: 400]]"), response_format=json_schema_format(schema))
+    assert info.value.reason == "http_400"
+    chat(client, user("fine"), response_format=json_schema_format(schema))
+    assert "response_format" in server.records[-1].body

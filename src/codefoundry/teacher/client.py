@@ -278,7 +278,10 @@ class TeacherClient:
 
         workers = min(len(requests), 2 * self.config.max_concurrency)
         await asyncio.gather(*(worker() for _ in range(workers)))
-        return [r for r in results if r is not None]
+        done = [r for r in results if r is not None]
+        if len(done) != len(requests):  # run() never raises, so this is a bug: say so rather than drop
+            raise RuntimeError(f"{len(requests) - len(done)} teacher requests have no response")
+        return done
 
     def generate_many(
         self,
@@ -500,7 +503,7 @@ class TeacherClient:
             if status in _RETRY_STATUS or status >= 500:
                 reason = "rate_limited" if status == 429 else f"http_{status}"
                 raise _Retryable(reason, detail, parse_retry_after(retry_after))
-            if status in (400, 422) and "response_format" in body and self._structured_supported:
+            if status in (400, 422) and "response_format" in body and _about_format(detail):
                 raise _Retryable("response_format_rejected", detail)
             raise TeacherFailure(f"http_{status}", detail)
         try:
@@ -532,6 +535,14 @@ class TeacherClient:
             samples=len(payloads),
         )
         return payloads
+
+
+def _about_format(error: str) -> bool:
+    """Does a 400/422 complain about structured output (not, say, a prompt too long for the context)?"""
+    error = error.lower()
+    return any(
+        word in error for word in ("response_format", "json_schema", "json_object", "schema", "guided")
+    )
 
 
 def _payload_of(choice: dict[str, Any], endpoint: str, model: str) -> dict[str, Any]:
