@@ -94,6 +94,8 @@ class ForkServer:
         scratch_root = cfg["scratch_root"]
         if root and "namespaces" in self.layers:
             isolation.setup_worker_namespaces(scratch_root, cfg.get("tmpfs_mb", 512), self.notes)
+            if self.notes.get("scratch_tmpfs", (False,))[0]:
+                isolation.open_closed_home([sys.base_prefix, sys.prefix, *sys.path], self.notes)
         else:
             os.makedirs(scratch_root, exist_ok=True)
             if "namespaces" in self.layers:

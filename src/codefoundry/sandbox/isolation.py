@@ -14,6 +14,7 @@ import errno
 import os
 import resource
 import struct
+import tempfile
 from dataclasses import dataclass, field
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -49,7 +50,9 @@ PR_SET_SECCOMP = 22
 SECCOMP_MODE_FILTER = 2
 PR_SET_PDEATHSIG = 1
 
+MS_BIND = 4096
 MS_REC = 16384
+MNT_DETACH = 2
 MS_PRIVATE = 1 << 18
 MS_NOSUID = 2
 MS_NODEV = 4
@@ -159,6 +162,55 @@ def setup_worker_namespaces(scratch_root: str, tmpfs_mb: int, notes: dict[str, t
     except OSError as e:
         os.makedirs(scratch_root, exist_ok=True)
         notes["scratch_tmpfs"] = (False, f"private tmpfs unavailable, scratch on host disk: {e}")
+
+
+def _umount_detach(target: str) -> None:
+    if _libc.umount2(target.encode(), ctypes.c_int(MNT_DETACH)) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, f"umount {target}: {os.strerror(e)}")
+
+
+def closed_ancestor(path: str) -> str | None:
+    """The first directory above ``path`` that other users cannot traverse (e.g. a 0700 /root), if any."""
+    current = "/"
+    for part in [p for p in os.path.realpath(path).split("/") if p][:-1]:
+        current = os.path.join(current, part)
+        if not os.stat(current).st_mode & 0o001:
+            return current
+    return None
+
+
+def open_closed_home(paths: list[str], notes: dict[str, tuple[bool, str]]) -> None:
+    """Let children (another uid) reach the interpreter when it lives under a closed home such as /root.
+
+    Inside the worker's own mount namespace only: the closed directory is covered by a 0711 tmpfs and each
+    of its entries is bind-mounted back, so every entry keeps its own permissions (a 0700 ~/.ssh stays
+    closed) while world-readable toolchains under it (~/.pyenv, ~/.rustup) become reachable. Without this a
+    child could import only what the fork-server had pre-imported.
+    """
+    closed = sorted({a for a in (closed_ancestor(p) for p in paths) if a is not None})
+    for directory in closed:
+        staging = tempfile.mkdtemp(prefix="cf-home-")
+        try:
+            _mount(directory, staging, None, MS_BIND | MS_REC, None)
+            _mount("cf-home", directory, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0711")
+            for name in os.listdir(staging):
+                source, target = os.path.join(staging, name), os.path.join(directory, name)
+                if os.path.islink(source):
+                    os.symlink(os.readlink(source), target)
+                    continue
+                if os.path.isdir(source):
+                    os.mkdir(target)
+                else:
+                    open(target, "w").close()  # noqa: SIM115 - an empty mount point
+                _mount(source, target, None, MS_BIND | MS_REC, None)
+            _umount_detach(staging)
+            notes["home"] = (True, f"{directory} traversable by children; its entries keep their own permissions")
+        except OSError as e:
+            notes["home"] = (False, f"{directory} stays closed to children (only pre-imported modules load): {e}")
+        finally:
+            with contextlib.suppress(OSError):
+                os.rmdir(staging)
 
 
 def setup_cgroup(name: str, notes: dict[str, tuple[bool, str]]) -> str | None:

@@ -1,0 +1,49 @@
+"""Children run as another uid, yet import any stdlib module even when Python lives under a closed /root."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+from codefoundry.sandbox import ExecRequest, Sandbox
+from codefoundry.sandbox.api import TestInput
+from codefoundry.sandbox.isolation import closed_ancestor
+
+IMPORTS = """
+def f(x):
+    import pickle, tarfile, wave, xml.dom.minidom, email.parser
+    return pickle.loads(pickle.dumps(x))
+"""
+
+LIST_HOME = """
+def f(path):
+    import os
+    try:
+        return sorted(os.listdir(path))
+    except OSError as e:
+        return type(e).__name__
+"""
+
+
+def test_stdlib_modules_that_were_not_preimported_import_in_the_child(sandbox: Sandbox) -> None:
+    result = sandbox.run(
+        ExecRequest(
+            code=IMPORTS,
+            entry_point="f",
+            tests=[TestInput(args=[[1, "a"]], expected=[1, "a"], has_expected=True)],
+        )
+    )
+    assert result.passed, result.verdicts[0].error
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the uid layer needs root")
+def test_a_closed_home_stays_unlistable(sandbox: Sandbox) -> None:
+    home = closed_ancestor(sys.base_prefix)
+    if home is None:
+        pytest.skip("python does not live under a closed directory here")
+    result = sandbox.run(
+        ExecRequest(code=LIST_HOME, entry_point="f", tests=[TestInput(args=[home])], mode="collect")
+    )
+    assert result.verdicts[0].output == "PermissionError"
