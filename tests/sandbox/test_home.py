@@ -47,3 +47,24 @@ def test_a_closed_home_stays_unlistable(sandbox: Sandbox) -> None:
         ExecRequest(code=LIST_HOME, entry_point="f", tests=[TestInput(args=[home])], mode="collect")
     )
     assert result.verdicts[0].output == "PermissionError"
+
+
+BYTES_ECHO = """
+def f(data):
+    return data[::-1]
+"""
+
+
+def test_bytes_and_sets_round_trip_through_the_result_cache(tmp_path) -> None:
+    request = ExecRequest(
+        code=BYTES_ECHO,
+        entry_point="f",
+        tests=[TestInput(args=[b"\xff\x00ab"]), TestInput(args=["ab"])],
+        mode="collect",
+    )
+    with Sandbox(cache_path=tmp_path / "cache.sqlite") as sandbox:
+        first = sandbox.run(request)
+    with Sandbox(cache_path=tmp_path / "cache.sqlite") as sandbox:
+        again = sandbox.run(request)
+    assert [v.output for v in first.verdicts] == [b"ba\x00\xff", "ba"]
+    assert again.cached and [v.output for v in again.verdicts] == [v.output for v in first.verdicts]

@@ -13,15 +13,36 @@ import sqlite3
 import threading
 
 from codefoundry.sandbox.api import ExecRequest, ExecResult
+from codefoundry.sandbox.plaindata import from_json_value, to_plain
 
 ENGINE_VERSION = "1"  # bump when a change to the engine may change verdicts
 
 
 def request_key(request: ExecRequest) -> str:
-    """Hash of (language, style, code, entry point, tests incl. expected, limits, mode, stop flag, compare)."""
-    payload = request.model_dump(mode="json")
-    text = json.dumps([ENGINE_VERSION, payload], sort_keys=True, default=repr, separators=(",", ":"))
+    """Hash of (language, style, code, entry point, tests incl. expected, limits, mode, stop flag, compare).
+
+    Test data is hashed in its tagged plain form, so bytes and str, or a set and a list, never share a key
+    and bytes that are not UTF-8 hash fine.
+    """
+    payload = request.model_dump(mode="json", exclude={"tests"})
+    tests = [to_plain([t.args, t.stdin, t.expected, t.has_expected]) for t in request.tests]
+    text = json.dumps([ENGINE_VERSION, payload, tests], sort_keys=True, default=repr, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _encode(result: ExecResult) -> str:
+    """A result as JSON text, outputs in tagged plain form (bytes, sets, huge ints survive the round trip)."""
+    data = result.model_copy(update={"cached": False}).model_dump(mode="python")
+    for verdict in data["verdicts"]:
+        verdict["output"] = to_plain(verdict["output"])
+    return json.dumps(data, allow_nan=False)
+
+
+def _decode(text: str) -> ExecResult:
+    data = json.loads(text)
+    for verdict in data["verdicts"]:
+        verdict["output"] = from_json_value(verdict["output"])
+    return ExecResult.model_validate(data)
 
 
 class ResultCache:
@@ -42,13 +63,13 @@ class ResultCache:
         if row is None:
             return None
         try:
-            res = ExecResult.model_validate_json(row[0])
-        except ValueError:
+            res = _decode(row[0])
+        except (ValueError, KeyError, TypeError):
             return None
         return res.model_copy(update={"cached": True})
 
     def put(self, key: str, result: ExecResult) -> None:
-        text = result.model_copy(update={"cached": False}).model_dump_json()
+        text = _encode(result)
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
