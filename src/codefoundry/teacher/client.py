@@ -498,6 +498,9 @@ class TeacherClient:
             except (aiohttp.ClientError, OSError) as exc:
                 raise _Retryable("connection", f"{type(exc).__name__}: {exc}") from exc
             latency = time.monotonic() - started
+        # the slot is free: let the request waiting for it go out before this one is parsed and stored, so
+        # post-processing is off the path that keeps the server busy
+        await asyncio.sleep(0)
         if status != 200:
             detail = raw[:300].decode("utf-8", "replace")
             if status in _RETRY_STATUS or status >= 500:
