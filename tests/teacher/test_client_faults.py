@@ -240,3 +240,32 @@ def test_an_unrelated_400_does_not_switch_structured_output_off(server: Scripted
     assert info.value.reason == "http_400"
     chat(client, user("fine"), response_format=json_schema_format(schema))
     assert "response_format" in server.records[-1].body
+
+
+def test_budget_stops_calls_and_records_why(server: ScriptedServer) -> None:
+    accounting = Accounting()
+    # every answer here costs well over $0.001: after the first call the budget is spent
+    client = TeacherClient(
+        fast_config(server, price_per_1k_output=100.0, budget_usd=0.001, max_concurrency=1),
+        accounting=accounting,
+    )
+    responses = client.generate_many([TeacherRequest(messages=user(f"q{i}")) for i in range(4)])
+    assert [r.failure for r in responses] == [
+        None,
+        "budget_exhausted",
+        "budget_exhausted",
+        "budget_exhausted",
+    ]
+    assert len(server.records) == 1
+    assert accounting.usage().failures == {"budget_exhausted": 3}
+
+
+def test_requests_per_minute_spaces_the_starts(server: ScriptedServer) -> None:
+    client = TeacherClient(fast_config(server, requests_per_minute=600, max_concurrency=8))  # one per 100 ms
+    started = time.monotonic()
+    responses = client.generate_many([TeacherRequest(messages=user(f"q{i}")) for i in range(5)])
+    assert all(r.ok for r in responses)
+    starts = sorted(r.at for r in server.records)
+    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    assert min(gaps) >= 0.08, gaps
+    assert time.monotonic() - started >= 0.4

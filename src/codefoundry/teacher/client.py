@@ -156,6 +156,7 @@ class _LoopState:
 
         self.loop = asyncio.get_running_loop()
         self.semaphore = asyncio.Semaphore(config.max_concurrency)
+        self._next_start = 0.0
         headers = {"Content-Type": "application/json"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
@@ -169,6 +170,14 @@ class _LoopState:
             timeout=aiohttp.ClientTimeout(total=config.timeout_s),
             trust_env=False,  # True costs two thread-pool hops per request (proxy and netrc lookups)
         )
+
+    async def pace(self, interval: float) -> None:
+        """Wait for this request's start time: starts are spaced ``interval`` apart (requests_per_minute)."""
+        now = self.loop.time()
+        start = max(now, self._next_start)
+        self._next_start = start + interval
+        if start > now:
+            await asyncio.sleep(start - now)
 
     async def aclose(self) -> None:
         await self.session.close()
@@ -485,7 +494,14 @@ class TeacherClient:
         import aiohttp
 
         state = self._loop_state()
+        if self.config.requests_per_minute is not None:
+            await state.pace(60.0 / self.config.requests_per_minute)
         async with state.semaphore:
+            budget = self.config.budget_usd  # checked with the slot held: calls before this one are accounted
+            if budget is not None and self.accounting.usage(teacher=self.name).cost_usd >= budget:
+                raise TeacherFailure(
+                    "budget_exhausted", f"teacher {self.name} has spent its ${budget:g} budget"
+                )
             started = time.monotonic()
             try:
                 async with asyncio.timeout(self.config.timeout_s):
@@ -498,9 +514,6 @@ class TeacherClient:
             except (aiohttp.ClientError, OSError) as exc:
                 raise _Retryable("connection", f"{type(exc).__name__}: {exc}") from exc
             latency = time.monotonic() - started
-        # the slot is free: let the request waiting for it go out before this one is parsed and stored, so
-        # post-processing is off the path that keeps the server busy
-        await asyncio.sleep(0)
         if status != 200:
             detail = raw[:300].decode("utf-8", "replace")
             if status in _RETRY_STATUS or status >= 500:
@@ -537,6 +550,9 @@ class TeacherClient:
             latency_s=latency,
             samples=len(payloads),
         )
+        # the slot is free and the call accounted (so a budget check sees it): let the request waiting for the
+        # slot go out before this answer is stored and wrapped, keeping that work off the server's busy path
+        await asyncio.sleep(0)
         return payloads
 
 

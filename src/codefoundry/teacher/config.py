@@ -65,6 +65,12 @@ class TeacherConfig(BaseModel):
     )
     price_per_1k_input: float = Field(0.0, ge=0)
     price_per_1k_output: float = Field(0.0, ge=0)
+    budget_usd: float | None = Field(
+        None, gt=0, description="stop calling this teacher once its recorded cost in the run reaches this"
+    )
+    requests_per_minute: float | None = Field(
+        None, gt=0, description="space request starts evenly to stay under a provider's rate limit"
+    )
     extra_body: dict[str, Any] = Field(
         default_factory=dict, description="extra request fields (e.g. vLLM top_k, repetition_penalty)"
     )
