@@ -135,3 +135,16 @@ def test_snippet_is_a_stable_window_of_at_most_fifteen_lines() -> None:
     assert snippet == pick_snippet(seed, 1, 15)
     assert 1 <= len(snippet.splitlines()) <= 15
     assert snippet in code
+
+
+def test_args_of_a_one_parameter_function_are_wrapped_when_the_teacher_unwrapped_them() -> None:
+    from codefoundry.synth.oss_instruct import positional_arity, shape_args
+
+    code = "def f(numbers):\n    return sum(numbers)\n\ndef g(a, b=2):\n    return a\n"
+    assert positional_arity(code, "f") == 1 and positional_arity(code, "g") == 2
+    assert shape_args([1, 2, 3], 1) == [[1, 2, 3]]
+    assert shape_args([], 1) == [[]]
+    assert shape_args([[1, 2]], 1) == [[1, 2]]
+    assert shape_args(5, 1) == [5]
+    assert shape_args([1, 2], 2) == [1, 2]
+    assert shape_args([1, 2], None) == [1, 2]

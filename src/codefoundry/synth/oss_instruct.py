@@ -36,7 +36,8 @@ Answer with JSON only, in this shape:
 {{"problem": "the task for a student, with the function signature",
   "entry_point": "function_name",
   "solution": "def function_name(...):\\n    ...",
-  "tests": [{{"args": [argument values], "expected": return value}}, ...]}}
+  "tests": [{{"args": [first argument, second argument, ...], "expected": return value}}, ...]}}
+"args" always lists the positional arguments: for one list argument write "args": [[1, 2, 3]].
 Give {n_tests} tests, including edge cases. Use only the Python standard library."""
 
 
@@ -44,7 +45,7 @@ class TeacherTest(BaseModel):
     """One test as the teacher writes it."""
 
     model_config = ConfigDict(extra="ignore")
-    args: list[Any]
+    args: Any
     expected: Any = None
 
 
@@ -146,6 +147,9 @@ class OssInstruct(Stage[Seed, Problem]):
 
     def _request(self, draft: TeacherTask) -> ExecRequest:
         """Collect the solution's outputs on the teacher's inputs (compared here, in the supervisor)."""
+        arity = positional_arity(draft.solution, draft.entry_point)
+        for test in draft.tests:
+            test.args = shape_args(test.args, arity)
         return ExecRequest(
             language="python",
             style="function",
@@ -186,7 +190,12 @@ class OssInstruct(Stage[Seed, Problem]):
         if execution.status in ("compile_error", "sandbox_error") or not any(
             v.status == "ok" for v in execution.verdicts
         ):
-            return self.drop(problem, "solution_failed", f"{execution.status}: {execution.stderr[:500]}")
+            errors = sorted({v.error for v in execution.verdicts if v.error})[:3]
+            return self.drop(
+                problem,
+                "solution_failed",
+                f"{execution.status}: {'; '.join(errors) or execution.stderr[:500]}",
+            )
         if agreement < cfg.min_agreement:
             return self.drop(problem, "tests_disagree", detail)
         unique = list({t.id: t for t in agreed}.values())
@@ -198,6 +207,36 @@ class OssInstruct(Stage[Seed, Problem]):
                 "notes": {"teacher_agreement": round(agreement, 3)},
             }
         )
+
+
+def positional_arity(code: str, name: str) -> int | None:
+    """How many positional parameters the function ``name`` takes (None if unknown or variadic)."""
+    import ast
+
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            if node.args.vararg is not None:
+                return None
+            return len(node.args.posonlyargs) + len(node.args.args)
+    return None
+
+
+def shape_args(args: Any, arity: int | None) -> list[Any]:
+    """The teacher's ``args`` as a list of positional arguments.
+
+    Small teachers often write the one argument of a one-parameter function unwrapped (``"args": [1, 2]``
+    for ``f([1, 2])``, or ``"args": 5``); with the arity known from the solution's signature this is
+    unambiguous, so it is repaired rather than dropped.
+    """
+    if not isinstance(args, list):
+        return [args]
+    if arity == 1 and len(args) != 1:
+        return [args]
+    return args
 
 
 def _text_of(response: Any) -> str:
