@@ -269,3 +269,18 @@ def test_requests_per_minute_spaces_the_starts(server: ScriptedServer) -> None:
     gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
     assert min(gaps) >= 0.08, gaps
     assert time.monotonic() - started >= 0.4
+
+
+def test_identical_requests_in_flight_are_paid_once(start_server: Callable[..., ScriptedServer]) -> None:
+    server = start_server(latency_s=0.05)
+    accounting = Accounting()
+    client = TeacherClient(fast_config(server, max_concurrency=8), accounting=accounting)
+    same = [TeacherRequest(messages=user("the same question"), n=2, tag=i) for i in range(5)]
+    failing = [TeacherRequest(messages=user("bad [[fault: 400]]"), tag=i) for i in range(3)]
+    responses = client.generate_many(same + failing)
+    assert len(server.records) == 2  # one call for the five, one for the three
+    texts = {tuple(c.text for c in r.completions) for r in responses[:5]}
+    assert len(texts) == 1 and all(r.ok for r in responses[:5])
+    assert [r.failure for r in responses[5:]] == ["http_400"] * 3
+    assert accounting.usage().cache_hits == 4 * 2
+    assert accounting.usage().failures == {"http_400": 3}

@@ -156,6 +156,7 @@ class _LoopState:
 
         self.loop = asyncio.get_running_loop()
         self.semaphore = asyncio.Semaphore(config.max_concurrency)
+        self.inflight: dict[str, asyncio.Future[list[Completion]]] = {}
         self._next_start = 0.0
         headers = {"Content-Type": "application/json"}
         if api_key:
@@ -378,6 +379,38 @@ class TeacherClient:
         sampling = self.config.sampling(request.sampling)
         endpoint = self._endpoint_of(request)
         keys = self.cache_keys(request, sampling)
+        # an identical request already in flight (same prompt, sampling and samples) is joined, not paid twice
+        state = self._loop_state()
+        signature = keys[0] + ":" + str(len(keys))
+        running = state.inflight.get(signature)
+        if running is not None:
+            try:
+                completions = await asyncio.shield(running)
+            except TeacherFailure as exc:  # each request that ends in a failure is counted
+                self.accounting.record_failure(self.name, self.config.model, request.stage, exc.reason)
+                raise TeacherFailure(exc.reason, exc.detail, exc.completions) from None
+            self.accounting.record_cache_hits(self.name, self.config.model, request.stage, len(completions))
+            return [c.model_copy(update={"cached": True}) for c in completions]
+        future: asyncio.Future[list[Completion]] = state.loop.create_future()
+        state.inflight[signature] = future
+        try:
+            completions = await self._generate_keys(request, endpoint, sampling, keys)
+        except BaseException as exc:
+            if isinstance(exc, Exception):
+                future.set_exception(exc)
+                future.exception()  # retrieved here, so a future nobody joined does not warn
+            else:
+                future.cancel()
+            raise
+        else:
+            future.set_result(completions)
+            return completions
+        finally:
+            state.inflight.pop(signature, None)
+
+    async def _generate_keys(
+        self, request: TeacherRequest, endpoint: str, sampling: Sampling, keys: list[str]
+    ) -> list[Completion]:
         done: dict[int, Completion] = {}
         if self.cache is not None:
             stored = self.cache.get_many(keys)
