@@ -114,7 +114,7 @@ async def check_one(name: str, config: Any, timeout_s: float) -> dict[str, Any]:
             report["structured_output"] = f"failed: {exc.reason}"
             return report
         parsed = extract_json(structured, _Probe)
-        native = client._structured_supported  # False once the server rejected response_format
+        native = client.structured_output_native
         if parsed.ok:
             report["structured_output"] = (
                 "yes (response_format)" if native else "fallback (JSON asked in words)"

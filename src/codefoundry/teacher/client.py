@@ -185,7 +185,7 @@ class _LoopState:
 
 
 class TeacherClient:
-    """Async client of one teacher. Safe to share between the coroutines of one event loop."""
+    """Async client of one teacher; share one per teacher across a run's coroutines and threads."""
 
     def __init__(
         self,
@@ -199,7 +199,7 @@ class TeacherClient:
         if config.base_url is None:
             raise ValueError(
                 f"teacher {name!r} ({config.model}) has no base_url: start it with "
-                "codefoundry.teacher.local.LocalTeacher (or TeacherService) first"
+                "codefoundry.teacher.local.LocalTeacher (the run's teacher service does) first"
             )
         self.config = config
         self.cache = cache
@@ -215,6 +215,11 @@ class TeacherClient:
         self._structured_supported = config.structured_output != "none"
 
     # ----------------------------------------------------------------------------------------- public API
+
+    @property
+    def structured_output_native(self) -> bool:
+        """False once the server rejected ``response_format`` (JSON is then asked for in words)."""
+        return self._structured_supported
 
     async def chat(
         self,
