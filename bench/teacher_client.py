@@ -104,6 +104,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--latency", type=float, default=0.05, help="server seconds per request")
+    parser.add_argument(
+        "--jitter",
+        type=float,
+        default=0.0,
+        help="server latency varies uniformly by +- this fraction (same mean), as real generations do",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="runs; the median is the figure")
     parser.add_argument("--no-cache", action="store_true", help="measure the client without its SQLite cache")
     parser.add_argument("--no-floor", action="store_true", help="skip the bare-socket reference run")
@@ -111,7 +117,16 @@ def main() -> None:
     args = parser.parse_args()
 
     server = subprocess.Popen(
-        [sys.executable, "-m", "codefoundry.teacher.testing", "--latency", str(args.latency), "--fast"],
+        [
+            sys.executable,
+            "-m",
+            "codefoundry.teacher.testing",
+            "--latency",
+            str(args.latency),
+            "--fast",
+            "--jitter",
+            str(args.jitter),
+        ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -136,7 +151,7 @@ def main() -> None:
 
     theoretical = args.concurrency / args.latency
     print(
-        f"C={args.concurrency}, server latency {args.latency * 1000:.0f} ms, "
+        f"C={args.concurrency}, server latency {args.latency * 1000:.0f} ms (+-{args.jitter:.0%}), "
         f"cache {'off' if args.no_cache else 'on'}, {args.requests} requests per run "
         f"({args.concurrency} of them warm-up), load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import random
 import re
 import sys
 import threading
@@ -130,6 +131,7 @@ class ScriptedServer:
         latency_s: float = 0.0,
         support_n: bool = True,
         fast: bool = False,
+        jitter: float = 0.0,
         structured: bool = True,
         script: dict[str, list[str]] | None = None,
         model: str = "scripted-teacher",
@@ -140,6 +142,9 @@ class ScriptedServer:
         )
         self._port = port
         self.fast = fast
+        # latency drawn uniformly from latency * [1 - jitter, 1 + jitter] (same mean), reproducibly
+        self.jitter = jitter
+        self._rng = random.Random(0)
         self._fast_body = json.dumps(
             {
                 "id": "cmpl-fast",
@@ -160,6 +165,10 @@ class ScriptedServer:
         self._thread: threading.Thread | None = None
         self._server: asyncio.AbstractServer | None = None
         self.port = 0
+
+    def _latency(self) -> float:
+        base = self.state.latency_s
+        return base * (1 + self._rng.uniform(-self.jitter, self.jitter)) if self.jitter else base
 
     @property
     def base_url(self) -> str:
@@ -290,7 +299,7 @@ class ScriptedServer:
             # the bench's server: no script, no record, a fixed answer, so that its own CPU per request is small
             # and the measured gap belongs to the client
             if state.latency_s:
-                await asyncio.sleep(max(0.0, arrived + state.latency_s - time.monotonic()))
+                await asyncio.sleep(max(0.0, arrived + self._latency() - time.monotonic()))
             self._write(writer, 200, self._fast_body)
             return True
         if method == "GET" and path.rstrip("/").endswith("/models"):
@@ -306,7 +315,7 @@ class ScriptedServer:
         with state.lock:
             state.records.append(record)
         if state.latency_s:
-            await asyncio.sleep(max(0.0, arrived + state.latency_s - time.monotonic()))
+            await asyncio.sleep(max(0.0, arrived + self._latency() - time.monotonic()))
         name, _, arg = action.partition(":")
         if name == "drop":
             writer.transport.abort()
@@ -382,12 +391,13 @@ def main(argv: list[str] | None = None) -> None:
     """Serve until killed or until stdin closes (so a parent's death never leaves it behind)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
+    parser.add_argument("--jitter", type=float, default=0.0, help="latency varies by +- this fraction")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--no-n", action="store_true", help="ignore n (answer one choice)")
     parser.add_argument("--fast", action="store_true", help="no faults or records: one fixed answer (bench)")
     args = parser.parse_args(argv)
     server = ScriptedServer(
-        latency_s=args.latency, port=args.port, support_n=not args.no_n, fast=args.fast
+        latency_s=args.latency, port=args.port, support_n=not args.no_n, fast=args.fast, jitter=args.jitter
     ).start()
     print(server.base_url, flush=True)
     with contextlib.suppress(KeyboardInterrupt):
