@@ -9,9 +9,20 @@ import sys
 
 from codefoundry.records import TestCase
 from codefoundry.testgen.doctests import doctest_calls
-from codefoundry.testgen.inputs import Param, boundary_inputs, code_constants, hypothesis_inputs, parameters
+from codefoundry.testgen.inputs import (
+    Candidate,
+    Param,
+    add,
+    boundary_inputs,
+    code_constants,
+    hypothesis_inputs,
+    parameters,
+    storable,
+    value_pool,
+)
 from codefoundry.testgen.mined import split
-from codefoundry.testgen.types import normalise_annotation, strategy, value_type
+from codefoundry.testgen.probe import assignments
+from codefoundry.testgen.types import candidates_for, normalise_annotation, strategy, value_type
 from codefoundry.testgen.values import decode, dumps, encode
 
 SOURCE = '''
@@ -130,3 +141,40 @@ def test_split_is_stable_and_two_sided() -> None:
     held = sum(t.split == "holdout" for t in first)
     assert 3 <= held <= 18
     assert {t.split for t in split(tests[:2], 1 / 3)} == {"visible", "holdout"}
+
+
+def test_bytes_sets_and_tuple_keys_are_kept_as_inputs_in_tagged_form() -> None:
+    found: dict[str, Candidate] = {}
+    add(found, [b"\x00\xff"], "probe", 400)
+    add(found, [frozenset({2, 1})], "probe", 400)
+    add(found, [{(1, 2): "x"}], "probe", 400)
+    add(found, ["\ud800"], "probe", 400)  # a lone surrogate can never be stored as JSON text
+    args = [c.args for c in found.values()]
+    assert args == [[{"__bytes__": "00ff"}], [{"__set__": [1, 2]}], [{"__dict__": [[[1, 2], "x"]]}]]
+    assert decode(args[0]) == [b"\x00\xff"]
+    assert storable({"__bytes__": "00"}) and not storable(["a", {"k": "\udcff"}])
+
+
+def test_int_pool_favours_small_non_negative_values() -> None:
+    pool = value_pool("int")
+    small = sum(1 for v in pool if 0 <= v <= 12)
+    assert small >= len(pool) * 0.45
+    assert max(pool) > 1000 and min(pool) < -1000  # the wide draws are still there
+
+
+def test_untyped_parameters_try_bytes_and_docstring_hints() -> None:
+    assert "bytes" in candidates_for("data")[:2] and candidates_for("s")[:2] == ["str", "bytes"]
+    assert candidates_for("thing", "Encode a bytes-like object.")[0] == "bytes"
+    assert candidates_for("thing", "Join a list of strings.")[0] == "list[str]"
+    assert candidates_for("names")[0] == "list[str]"
+    single = assignments([Param("thing")], limit=10)
+    assert {"int", "str", "bytes", "list[int]", "float", "bool"} <= {a.types["thing"] for a in single}
+
+
+def test_code_constants_give_bytes_of_the_lengths_the_code_checks() -> None:
+    function = _function(
+        "def f(data):\n    '''Unpack.'''\n    assert len(data) == 4\n    return data.startswith(b'\\x89P')\n"
+    )
+    constants = code_constants(function)
+    assert b"\x89P" in constants["bytes"]
+    assert any(len(v) == 4 for v in constants["bytes"])

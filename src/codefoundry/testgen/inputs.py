@@ -25,6 +25,7 @@ _MISSING = object()
 POOL_SIZE = 200
 MAX_CONSTANTS = 16
 CONSTANT_SHARE = 0.3  # share of drawn arguments taken from the function's own constants
+SMALL_INT_MAX = 12  # ints 0..12 make up half of the int pool
 _QUOTED = re.compile(r"'([^'\n]{1,30})'|\"([^\"\n]{1,30})\"")
 
 
@@ -105,7 +106,7 @@ def code_constants(function: ast.FunctionDef, tree: ast.Module | None = None) ->
     The values a function compares against (``"0x"``, ``"__"``, ``S_IFDIR``) are where its branches turn;
     random text rarely hits them, so they join the boundary values and the draws of matching type.
     """
-    found: dict[str, list[Any]] = {"str": [], "int": [], "float": []}
+    found: dict[str, list[Any]] = {"str": [], "int": [], "float": [], "bytes": []}
 
     def push(kind: str, value: Any) -> None:
         if value not in found[kind] and len(found[kind]) < MAX_CONSTANTS:
@@ -125,6 +126,8 @@ def code_constants(function: ast.FunctionDef, tree: ast.Module | None = None) ->
         value = node.value
         if type(value) is str and 0 < len(value) <= 40:
             push("str", value)
+        elif type(value) is bytes and 0 < len(value) <= 40:
+            push("bytes", value)
         elif type(value) is int and abs(value) < 10**6:
             for neighbour in (value, value + 1, value - 1):
                 push("int", neighbour)
@@ -137,6 +140,12 @@ def code_constants(function: ast.FunctionDef, tree: ast.Module | None = None) ->
     for literal in literals:  # the literal inside text, and text framed by it
         for built in (literal + "abc", "x" + literal, literal + "abc" + literal):
             push("str", built)
+    for octets in [v for v in found["bytes"] if len(v) <= 8][:3]:
+        for built_bytes in (octets + b"abc", b"x" + octets):
+            push("bytes", built_bytes)
+    # byte strings as long as the code's small numbers: ``len(data) == 4``, ``struct.unpack("<I", data)``
+    for number in [v for v in found["int"] if 1 < v <= 16][:4]:
+        push("bytes", bytes((7 * i + 65) % 256 for i in range(number)))
     return found
 
 
@@ -209,7 +218,13 @@ def value_pool(type_text: str, size: int = POOL_SIZE) -> tuple[Any, ...]:
             out.setdefault(dumps(encode(value)), value)
         except NotPlain:
             continue
-    return tuple(out.values()) or (None,)
+    pool = list(out.values())
+    if type_text == "int" and pool:
+        # hypothesis draws distinct values, so a pool holds few of the small non-negative ints that most
+        # int parameters (counts, sizes, indices, months) accept; repeat them until they are half the pool
+        small = list(range(SMALL_INT_MAX + 1))
+        pool += small * max(1, len(pool) // len(small))
+    return tuple(pool) or (None,)
 
 
 def add(out: dict[str, Candidate], args: list[Any], origin: str, max_chars: int) -> None:
@@ -218,7 +233,7 @@ def add(out: dict[str, Candidate], args: list[Any], origin: str, max_chars: int)
         encoded = encode(list(args))
     except NotPlain:
         return
-    if not _json_native(args):
+    if not storable(encoded):
         return
     candidate = Candidate(encoded, origin)
     if len(candidate.key) > max_chars or candidate.key in out:
@@ -226,14 +241,18 @@ def add(out: dict[str, Candidate], args: list[Any], origin: str, max_chars: int)
     out[candidate.key] = candidate
 
 
-def _json_native(value: Any) -> bool:
-    """True for values JSON carries as they are. Inputs holding bytes, sets or non-string dict keys are
-    skipped for now: the sandbox's request key hashes ``model_dump(mode="json")``, which cannot encode
-    arbitrary bytes and maps a set and a list (or bytes and str) to the same key."""
-    if value is None or type(value) in (bool, int, float, str):
+def storable(encoded: Any) -> bool:
+    """Whether an encoded value can be stored in a record: every string in it must be valid UTF-8 text
+    (a lone surrogate cannot be written as JSON text, so such a test could never be saved or exported).
+    Bytes, sets and non-string dict keys are fine: they are stored in their tagged plain form."""
+    if type(encoded) is str:
+        try:
+            encoded.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
         return True
-    if type(value) in (list, tuple):
-        return all(_json_native(v) for v in value)
-    if type(value) is dict:
-        return all(type(k) is str for k in value) and all(_json_native(v) for v in value.values())
-    return False
+    if type(encoded) is list:
+        return all(storable(v) for v in encoded)
+    if type(encoded) is dict:
+        return all(storable(k) and storable(v) for k, v in encoded.items())
+    return True

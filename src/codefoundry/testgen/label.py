@@ -15,7 +15,7 @@ from typing import Any
 
 from codefoundry.records import Problem
 from codefoundry.sandbox.api import ExecRequest, ExecResult, Limits, TestInput
-from codefoundry.testgen.inputs import Candidate
+from codefoundry.testgen.inputs import Candidate, storable
 from codefoundry.testgen.values import NotPlain, decode, dumps, encode
 
 # Appended to the reference in the second labelling run: shifts the heap so address-derived outputs move.
@@ -98,8 +98,8 @@ def outcomes(result: ExecResult, count: int, *, reversed_order: bool = False) ->
         except (NotPlain, ValueError, TypeError) as exc:
             out.append(Outcome("runtime_error", error=f"NotPlain: {exc}"))
             continue
-        if not judgeable(value):
-            out.append(Outcome("unjudgeable", error="output holds bytes or text that is not UTF-8"))
+        if not storable(value):
+            out.append(Outcome("unstorable", error="output holds text that is not UTF-8 (a lone surrogate)"))
             continue
         out.append(Outcome("ok", value, time_s=verdict.time_s))
     return out
@@ -134,24 +134,3 @@ def compare_runs(candidates: list[Candidate], first: list[Outcome], second: list
             kind = a.error.split(":", 1)[0][:60]
             labelled.errors[kind] = labelled.errors.get(kind, 0) + 1
     return labelled
-
-
-def judgeable(value: Any) -> bool:
-    """Whether an expected output can go through the sandbox's judge today.
-
-    The sandbox's result cache stores verdict outputs with pydantic's JSON encoder, which cannot write
-    arbitrary bytes (and fails on lone surrogates), so tests expecting bytes are left out until it stores
-    them in its plain-data form.
-    """
-    if type(value) is dict:
-        if "__bytes__" in value and len(value) == 1:
-            return False
-        return all(judgeable(v) for v in value.values()) and all(judgeable(k) for k in value)
-    if type(value) is list:
-        return all(judgeable(v) for v in value)
-    if type(value) is str:
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return False
-    return True

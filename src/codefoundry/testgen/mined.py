@@ -149,7 +149,8 @@ class BuildMinedTests(Stage[Problem, Problem]):
             chosen.append(Assignment({}))
             if not missing:
                 continue
-            for number, assignment in enumerate(assignments(missing, cfg.max_probe_assignments)):
+            docstring = ast.get_docstring(function) or ""
+            for number, assignment in enumerate(assignments(missing, cfg.max_probe_assignments, docstring)):
                 seed = _seed(problem.id, 1000 + number)
                 inputs = probe_inputs(
                     assignment.apply(params),

@@ -31,11 +31,12 @@ class Assignment:
         ]
 
 
-def assignments(unknown: list[Param], limit: int) -> list[Assignment]:
-    """Up to ``limit`` type assignments, most plausible first (name hints, then uniform types)."""
+def assignments(unknown: list[Param], limit: int, docstring: str = "") -> list[Assignment]:
+    """Up to ``limit`` type assignments, most plausible first (name and docstring hints, then uniform
+    types). A single unknown parameter tries every candidate type (up to ``limit``)."""
     if not unknown:
         return [Assignment({})]
-    options = {p.name: candidates_for(p.name) for p in unknown}
+    options = {p.name: candidates_for(p.name, docstring) for p in unknown}
     out: list[Assignment] = []
     seen: set[str] = set()
 
@@ -46,7 +47,7 @@ def assignments(unknown: list[Param], limit: int) -> list[Assignment]:
             out.append(Assignment(types))
 
     names = list(options)
-    width = 4 if len(names) <= 3 else 3
+    width = limit if len(names) == 1 else 4 if len(names) <= 3 else 3
     ranked = sorted(
         itertools.product(*(range(min(width, len(options[n]))) for n in names)),
         key=lambda ranks: (sum(ranks), max(ranks), ranks),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 import string
 from typing import Any
 
@@ -424,18 +425,13 @@ _NAME_HINTS: list[tuple[tuple[str, ...], str]] = [
             "xs",
             "arr",
             "array",
-            "words",
-            "parts",
             "pairs",
             "coll",
             "collection",
             "iterables",
-            "lines",
             "args",
             "nums",
             "numbers",
-            "paths",
-            "names",
             "l",
             "li",
             "population",
@@ -445,9 +441,33 @@ _NAME_HINTS: list[tuple[tuple[str, ...], str]] = [
         ),
         "list[int]",
     ),
+    (("words", "parts", "lines", "paths", "names", "strings", "strs", "fields", "tokens"), "list[str]"),
     (("d", "dct", "mapping", "dict", "table", "kwargs", "kw", "map", "params", "env"), "dict[str, int]"),
-]
-CANDIDATE_TYPES = ("int", "str", "list[int]", "float", "list[str]", "dict[str, int]", "bool")
+    (
+        (
+            "b", "buf", "buffer", "bytes", "byts", "raw", "payload", "octets", "binary", "packed", "blob",
+            "bs", "bdata", "binstr", "hexdata", "der_cert_bytes",
+        ),
+        "bytes",
+    ),
+]  # fmt: skip
+CANDIDATE_TYPES = ("int", "str", "list[int]", "bytes", "float", "list[str]", "dict[str, int]", "bool")
+# a second guess for names that commonly stand for two types (``data`` is a list or bytes, ``s`` text or bytes)
+_SECOND_HINTS = {
+    "data": "bytes", "s": "bytes", "c": "bytes", "string": "bytes", "input": "bytes", "line": "bytes",
+    "text": "bytes", "source": "bytes", "src": "bytes", "x": "int", "value": "int", "val": "int",
+    "v": "int", "items": "list[str]", "seq": "list[str]", "sequence": "list[str]", "iterable": "list[str]",
+    "lines": "list[str]", "args": "list[str]", "values": "list[str]", "parts": "list[str]", "a": "list[int]",
+    "obj": "str", "o": "str", "arg": "int", "key": "int", "d": "dict[str, str]", "mapping": "dict[str, str]",
+}  # fmt: skip
+# words in a docstring that point at a type for the parameters that have no better hint
+_DOC_HINTS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"\bbytes\b|bytes-like|byte string|bytestring|\bbinary\b|\boctets?\b", re.I), "bytes"),
+    (re.compile(r"\blist of (?:str|string|name|word|line)s?\b|\bsequence of (?:str|string)s?\b", re.I),
+     "list[str]"),
+    (re.compile(r"\b(?:list|sequence|iterable) of (?:int|integer|number)s?\b", re.I), "list[int]"),
+    (re.compile(r"\b(?:dict|dictionary|mapping)\b", re.I), "dict[str, int]"),
+]  # fmt: skip
 
 
 def name_hint(name: str) -> str | None:
@@ -462,15 +482,23 @@ def name_hint(name: str) -> str | None:
         ("name", "str"),
         ("count", "int"),
         ("num", "int"),
+        ("bytes", "bytes"),
     ):
         if lowered.endswith(suffix) and len(lowered) > 3:
             return type_text
     return None
 
 
-def candidates_for(name: str) -> list[str]:
-    """Types to try for an untyped parameter, the name's hint first."""
-    hint = name_hint(name)
-    out = [hint] if hint else []
-    out += [t for t in CANDIDATE_TYPES if t != hint]
+def doc_hints(docstring: str) -> list[str]:
+    """Types a docstring's words point at (``bytes-like object`` -> bytes), most telling first."""
+    return [type_text for pattern, type_text in _DOC_HINTS if pattern.search(docstring or "")]
+
+
+def candidates_for(name: str, docstring: str = "") -> list[str]:
+    """Types to try for an untyped parameter: the name's hint, its second guess, the docstring's, the rest."""
+    lowered = name.lower().strip("_")
+    out: list[str] = []
+    for type_text in [name_hint(name), _SECOND_HINTS.get(lowered), *doc_hints(docstring), *CANDIDATE_TYPES]:
+        if type_text and type_text not in out:
+            out.append(type_text)
     return out
