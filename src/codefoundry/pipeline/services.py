@@ -58,5 +58,8 @@ class Teachers:
     def close(self) -> None:
         if self._accounting is not None:
             self._accounting.flush()
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None
         self._clients.clear()
         self._stack.close()
