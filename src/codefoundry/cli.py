@@ -71,6 +71,11 @@ def run(
     except UserError as exc:
         raise _fail(str(exc)) from None
     print_summary(console, summary)
+    teacher = _teacher_usage(path)
+    if teacher:
+        from codefoundry.pipeline.progress import print_teacher_usage
+
+        print_teacher_usage(console, teacher)
 
 
 @app.command()
@@ -110,7 +115,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
     """Show how far a run got: records and drops per stage, drop reasons, teacher usage."""
-    from codefoundry.pipeline.progress import print_summary
+    from codefoundry.pipeline.progress import print_summary, print_teacher_usage
     from codefoundry.pipeline.rundir import RunDir
     from codefoundry.pipeline.runner import stage_names
     from codefoundry.pipeline.summary import summarize
@@ -126,7 +131,7 @@ def status(
     console = Console()
     print_summary(console, summary)
     if teacher:
-        console.print_json(data=teacher)
+        print_teacher_usage(console, teacher)
 
 
 def _run_recipe_of(run_dir: Path) -> Recipe:

@@ -84,3 +84,32 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
         console.print(f"time: {summary['seconds']:.1f} s")
     for path in summary.get("exported", []):
         console.print(f"wrote {path}")
+
+
+def print_teacher_usage(console: Console, usage: dict[str, Any]) -> None:
+    """Calls, tokens, cost and cache hits per teacher and stage (from the run's usage file)."""
+    table = Table(title="teacher usage", title_justify="left")
+    columns = ("teacher / stage", "calls", "cache hits", "prompt tok", "completion tok", "cost $", "retries", "failures")
+    for column in columns:
+        table.add_column(column, justify="left" if column == "teacher / stage" else "right")
+
+    def row(label: str, u: dict[str, Any]) -> None:
+        failures = ", ".join(f"{k} {v}" for k, v in u.get("failures", {}).items()) or "0"
+        table.add_row(
+            label,
+            str(u["calls"]),
+            str(u["cache_hits"]),
+            str(u["prompt_tokens"]),
+            str(u["completion_tokens"]),
+            f"{u['cost_usd']:.4f}",
+            str(u["retries"]),
+            failures,
+        )
+
+    for name, teacher in usage.get("teachers", {}).items():
+        row(f"{name} ({teacher.get('model', '')})", teacher["total"])
+        for stage, u in teacher.get("stages", {}).items():
+            row(f"  {stage}", u)
+    if "total" in usage:
+        row("all teachers", usage["total"])
+    console.print(table)
