@@ -83,3 +83,33 @@ def test_task_prompt_has_signature_and_docstring_but_not_the_body(tmp_path: Path
     assert problem.reference is not None and problem.reference.code == code
     assert problem.reference.task_id == task.id
     assert "import:math" in task.features and "type_hints" in task.features
+
+
+def test_harmless_corners_of_impure_modules_are_kept(tmp_path: Path) -> None:
+    stage = MakeTasks(MakeTasks.Config(), StageContext(tmp_path))
+    kept = {
+        "warn": 'def f(x):\n    """Doc."""\n    import warnings\n    warnings.warn("old", DeprecationWarning)\n'
+        "    return x + 1\n",
+        "from_warnings": 'def f(x):\n    """Doc."""\n    from warnings import warn\n    warn("old")\n    return x\n',
+        "stringio": 'import io\n\ndef f(x):\n    """Doc."""\n    out = io.StringIO()\n    out.write(x)\n'
+        "    return out.getvalue()\n",
+        "late_stringio": 'def f(x):\n    """Doc."""\n    import io\n    return io.BytesIO(x).read(2)\n',
+        "version": 'import sys\n\ndef f(x):\n    """Doc."""\n    return sys.version.find(x)\n',
+        "audit": 'import sys\n\ndef f(x):\n    """Doc."""\n    sys.audit("f", x)\n    return x * 2\n',
+        "table": 'T = [0]\nfor i in range(3):\n    T.append(i)\n\ndef f(x):\n    """Doc."""\n    return T[x]\n',
+    }
+    result = stage.process([_seed(code) for code in kept.values()])
+    assert [(d.reason, d.detail) for d in result.drops] == []
+    assert len(result.records) == len(kept)
+
+
+def test_late_imports_are_checked_where_they_are_used(tmp_path: Path) -> None:
+    stage = MakeTasks(MakeTasks.Config(), StageContext(tmp_path))
+    cases = {
+        "io_call": 'def f(x):\n    """Doc."""\n    import io\n    return io.open(x).read()\n',
+        "time": 'def f(x):\n    """Doc."""\n    import gzip\n    return gzip.compress(x)\n',
+        "global_mutation": 'T = []\n\ndef f(x):\n    """Doc."""\n    T.append(x)\n    return len(T)\n',
+        "randomness": 'def f(x):\n    """Doc."""\n    from random import choice\n    return choice(x)\n',
+    }
+    result = stage.process([_seed(code) for code in cases.values()])
+    assert [d.reason for d in result.drops] == list(cases)

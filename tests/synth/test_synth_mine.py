@@ -47,11 +47,32 @@ def test_undecodable_file_is_a_syntax_error(tmp_path: Path) -> None:
     assert [d.reason for d in result.drops] == ["syntax_error"]
 
 
-def test_constants_changed_by_module_code_are_not_copied() -> None:
+def test_tables_built_by_module_code_are_copied_with_the_code_that_builds_them() -> None:
+    source = (
+        "STEP = 2\n"
+        "TABLE = [0]\n"
+        "total = 0\n"
+        "for i in range(3):\n"
+        "    total += i * STEP\n"
+        "    TABLE.append(total)\n"
+        "TABLE[0] = ord('a')\n"
+        "\n"
+        "def look(i):\n"
+        '    """Entry i of the table."""\n'
+        "    return TABLE[i]\n"
+    )
+    (item,) = extract_functions(source)
+    namespace: dict = {}
+    exec(item.code, namespace)  # noqa: S102 - our own literal source
+    assert [namespace["look"](i) for i in range(4)] == [97, 0, 2, 6]
+    assert item.code.count("TABLE = [0]") == 1 and "STEP = 2" in item.code
+
+
+def test_constants_changed_by_other_module_code_are_not_copied() -> None:
     source = (
         "TABLE = [0]\n"
         "for i in range(3):\n"
-        "    TABLE.append(i)\n"
+        "    TABLE.append(compute(i))\n"  # a call the extractor cannot vouch for
         "\n"
         "def look(i):\n"
         '    """Entry i of the table."""\n'
@@ -59,6 +80,41 @@ def test_constants_changed_by_module_code_are_not_copied() -> None:
     )
     (item,) = extract_functions(source)
     assert "TABLE = [0]" not in item.code
+
+
+def test_table_filled_by_subscript_assignment_is_one_binding() -> None:
+    source = (
+        "MAP = ['=%02X' % c for c in range(256)]\n"
+        "for c in b'abc':\n"
+        "    MAP[c] = chr(c)\n"
+        "MAP[ord(' ')] = '_'\n"
+        "\n"
+        "def enc(octet):\n"
+        '    """Encoded form of one octet."""\n'
+        "    return MAP[octet]\n"
+    )
+    (item,) = extract_functions(source)
+    namespace: dict = {}
+    exec(item.code, namespace)  # noqa: S102 - our own literal source
+    assert [namespace["enc"](o) for o in (97, 32, 10)] == ["a", "_", "=0A"]
+
+
+def test_try_imports_and_package_imports_are_resolved() -> None:
+    source = (
+        "try:\n"
+        "    import zlib as _zlib\n"
+        "except ImportError:\n"
+        "    _zlib = None\n"
+        "import email.utils\n"
+        "import email.header\n"
+        "\n"
+        "def f(data):\n"
+        '    """Checksum and header."""\n'
+        "    return _zlib.crc32(data), email.header, email.utils\n"
+    )
+    (item,) = extract_functions(source)
+    assert "import zlib as _zlib" in item.code and "_zlib = None" not in item.code
+    assert "import email.utils" in item.code and "import email.header" in item.code
 
 
 def test_stdlib_relative_imports_become_absolute() -> None:

@@ -218,10 +218,31 @@ MODULE_POLICY: dict[str, str] = {
             "sys.getdefaultencoding",
             "sys.getfilesystemencoding",
             "sys.platform",
+            "sys.audit",
+            "sys.version",
+            "sys.implementation.cache_tag",
+            "sys.implementation.name",
+            "sys.flags",
+            "sys.api_version",
+            "sys.getrecursionlimit",
             "warnings.warn",
+            "warnings.warn_explicit",
+            "warnings.catch_warnings",
+            # in-memory streams are plain data in a file's clothing
+            "io.StringIO",
+            "io.BytesIO",
+            "io.text_encoding",
+            "io.SEEK_SET",
+            "io.SEEK_CUR",
+            "io.SEEK_END",
+            "io.DEFAULT_BUFFER_SIZE",
+            "io.UnsupportedOperation",
         ),
         "",
     ),
+    # gzip writes the current time into the header it makes
+    "gzip.GzipFile": "time",
+    "gzip.compress": "time",
 }
 
 # methods that mutate their object: called on a module-level name they are global mutation
@@ -410,8 +431,14 @@ def _import_bindings(tree: ast.Module) -> tuple[dict[str, str], Rejection | None
     return bindings, None
 
 
-def _local_imports(tree: ast.Module) -> Rejection | None:
-    """Imports inside functions (late imports) obey the same policy as module-level ones."""
+# modules whose import alone does I/O (prints, opens a browser)
+IMPURE_ON_IMPORT = frozenset({"this", "antigravity", "idlelib", "turtledemo", "__hello__", "__phello__"})
+
+
+def _local_imports(tree: ast.Module, bindings: dict[str, str]) -> Rejection | None:
+    """Imports inside functions (late imports) obey the same policy as module-level ones: a module may be
+    imported, what is used from it is checked where it is used (the names they bind join ``bindings``);
+    ``from M import NAME`` is checked for ``M.NAME`` at once."""
     for statement in tree.body:
         if not isinstance(statement, ast.FunctionDef | ast.ClassDef):
             continue
@@ -419,19 +446,34 @@ def _local_imports(tree: ast.Module) -> Rejection | None:
             if isinstance(node, ast.ImportFrom):
                 if node.level:
                     return Rejection("not_self_contained", f"relative import at line {node.lineno}")
-                names = [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
+                module = node.module or ""
+                pairs = [(a.asname or a.name, f"{module}.{a.name}") for a in node.names]
+                checked = [full for _bound, full in pairs]
             elif isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
+                pairs = [
+                    (a.asname, a.name) if a.asname else (a.name.split(".")[0], a.name.split(".")[0])
+                    for a in node.names
+                ]
+                checked = []
             else:
                 continue
-            for dotted in names:
+            for _bound, dotted in pairs:
                 if dotted.split(".")[0] not in STDLIB_MODULES:
                     return Rejection(
                         "not_self_contained", f"imports non-stdlib module {dotted} at line {node.lineno}"
                     )
+                if dotted.split(".")[0] in IMPURE_ON_IMPORT:
+                    return Rejection("io_call", f"imports {dotted} at line {node.lineno}")
+            for dotted in checked:
                 reason = module_reason(dotted)
                 if reason:
                     return Rejection(reason, f"imports {dotted} at line {node.lineno}")
+            for bound, dotted in pairs:
+                if bindings.get(bound, dotted) != dotted:
+                    return Rejection(
+                        "not_self_contained", f"{bound} names two modules ({bindings[bound]}, {dotted})"
+                    )
+                bindings[bound] = dotted
     return None
 
 
@@ -499,7 +541,7 @@ def analyse(code: str, name: str, limits: StaticConfig) -> Analysis | Rejection:
     imports, rejection = _import_bindings(tree)
     if rejection is not None:
         return rejection
-    rejection = _local_imports(tree)
+    rejection = _local_imports(tree, imports)
     if rejection is not None:
         return rejection
     try:
@@ -516,6 +558,13 @@ def analyse(code: str, name: str, limits: StaticConfig) -> Analysis | Rejection:
     defined = {s.name for s in tree.body if isinstance(s, ast.FunctionDef | ast.ClassDef)}
     shared = (module_level | set(imports)) - locals_bound
 
+    # code that runs when a function is called; module-level statements only build the module's tables
+    in_functions = {
+        id(node)
+        for stmt in tree.body
+        if isinstance(stmt, ast.FunctionDef | ast.ClassDef)
+        for node in ast.walk(stmt)
+    }
     # forbidden builtins, impure module attributes, and mutation of module-level objects
     for node in ast.walk(tree):
         if (
@@ -538,6 +587,8 @@ def analyse(code: str, name: str, limits: StaticConfig) -> Analysis | Rejection:
                     reason = module_reason(full)
                     if reason:
                         return Rejection(reason, f"uses {full} at line {node.lineno}")
+        if id(node) not in in_functions:
+            continue
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             base = node.func.value
             if isinstance(base, ast.Name) and base.id in shared and node.func.attr in MUTATING_METHODS:

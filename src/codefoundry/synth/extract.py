@@ -13,6 +13,7 @@ import ast
 import contextlib
 import importlib.util
 import symtable
+import textwrap
 import warnings
 from dataclasses import dataclass, field
 
@@ -112,8 +113,10 @@ def _is_constant_expr(node: ast.expr) -> bool:
 class _ModuleIndex:
     """What the module's top level binds, by name."""
 
-    imports: dict[str, str] = field(default_factory=dict)  # name -> an import line binding exactly it
+    imports: dict[str, str] = field(default_factory=dict)  # name -> the import line(s) binding exactly it
     constants: dict[str, ast.stmt] = field(default_factory=dict)
+    # name -> the run of top-level statements that builds it (its literal start, then loops filling it)
+    builders: dict[str, list[ast.stmt]] = field(default_factory=dict)
     functions: dict[str, ast.FunctionDef | ast.ClassDef] = field(default_factory=dict)
     rebound: set[str] = field(default_factory=set)  # bound more than once or conditionally: not copied
 
@@ -125,13 +128,34 @@ def _index_module(tree: ast.Module, package: str | None) -> _ModuleIndex:
     def bind(name: str) -> None:
         seen[name] = seen.get(name, 0) + 1
 
+    packages: set[str] = set()  # names bound only by ``import pkg.sub`` lines (several may share one)
+
     for stmt in tree.body:
         if isinstance(stmt, ast.Import):
             for alias in stmt.names:
                 bound = alias.asname or alias.name.split(".")[0]
                 line = f"import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
+                if not alias.asname and bound in packages:
+                    # ``import email.utils`` and ``import email.header`` both bind ``email``
+                    if line not in index.imports[bound].splitlines():
+                        index.imports[bound] += "\n" + line
+                    continue
                 index.imports[bound] = line
                 bind(bound)
+                if not alias.asname:
+                    packages.add(bound)
+        elif _is_try_import(stmt):
+            assert isinstance(stmt, ast.Try)
+            body_names: set[str] = set()
+            for inner in stmt.body:
+                for bound, line in _import_lines(inner, package):
+                    index.imports[bound] = line
+                    body_names.add(bound)
+                    bind(bound)
+            for bound in _conditional_bindings(ast.Module(body=[*_handler_bodies(stmt)], type_ignores=[])):
+                if bound not in body_names:
+                    bind(bound)
+                    bind(bound)
         elif isinstance(stmt, ast.ImportFrom):
             module = "." * stmt.level + (stmt.module or "")
             if stmt.level and package:
@@ -151,7 +175,7 @@ def _index_module(tree: ast.Module, package: str | None) -> _ModuleIndex:
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             for target in targets:
                 for sub in ast.walk(target):
-                    if isinstance(sub, ast.Name):
+                    if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
                         bind(sub.id)
             value = stmt.value
             if (
@@ -171,8 +195,93 @@ def _index_module(tree: ast.Module, package: str | None) -> _ModuleIndex:
             for bound in _conditional_bindings(stmt):
                 bind(bound)
                 bind(bound)
-    index.rebound = {name for name, count in seen.items() if count > 1} | _mutated_at_top_level(tree)
+    mutated = _mutated_at_top_level(tree)
+    multiple = {name for name, count in seen.items() if count > 1}
+    for name in sorted(mutated - multiple):
+        if name in index.constants:
+            block = _builder_block(tree, index.constants[name], name)
+            if block is not None:
+                index.builders[name] = block
+    index.rebound = multiple | (mutated - set(index.builders))
     return index
+
+
+def _is_try_import(stmt: ast.stmt) -> bool:
+    """``try: import X`` / ``from X import Y`` ``except ImportError: <fallback>``, where every module the
+    body imports exists on this interpreter: the body is what the module really runs."""
+    if not isinstance(stmt, ast.Try) or stmt.orelse or stmt.finalbody or not stmt.body:
+        return False
+    for handler in stmt.handlers:
+        caught = handler.type
+        names = caught.elts if isinstance(caught, ast.Tuple) else [caught]
+        if not all(isinstance(n, ast.Name) and n.id in ("ImportError", "ModuleNotFoundError") for n in names):
+            return False
+    for inner in stmt.body:
+        if not isinstance(inner, ast.Import | ast.ImportFrom) or getattr(inner, "level", 0):
+            return False
+        modules = [a.name for a in inner.names] if isinstance(inner, ast.Import) else [inner.module or ""]
+        for module in modules:
+            try:
+                if importlib.util.find_spec(module.split(".")[0]) is None:
+                    return False
+            except (ImportError, ValueError):
+                return False
+        if isinstance(inner, ast.ImportFrom) and any(a.name == "*" for a in inner.names):
+            return False
+    return True
+
+
+def _handler_bodies(stmt: ast.Try) -> list[ast.stmt]:
+    return [inner for handler in stmt.handlers for inner in handler.body]
+
+
+def _import_lines(stmt: ast.stmt, package: str | None) -> list[tuple[str, str]]:
+    """(bound name, import line) for each name an import statement binds."""
+    out: list[tuple[str, str]] = []
+    if isinstance(stmt, ast.Import):
+        for alias in stmt.names:
+            bound = alias.asname or alias.name.split(".")[0]
+            out.append((bound, f"import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")))
+    elif isinstance(stmt, ast.ImportFrom):
+        module = "." * stmt.level + (stmt.module or "")
+        if stmt.level and package:
+            with contextlib.suppress(ImportError):
+                module = importlib.util.resolve_name(module, package)
+        for alias in stmt.names:
+            bound = alias.asname or alias.name
+            line = f"from {module} import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
+            out.append((bound, line))
+    return out
+
+
+def _builder_block(tree: ast.Module, start: ast.stmt, name: str) -> list[ast.stmt] | None:
+    """The top-level statements from ``name``'s literal assignment to the last one that changes it, if
+    all of them are plain table building (assignments, loops, deletions and method calls on data)."""
+    body = tree.body
+    first = body.index(start)
+    last = None
+    for position in range(first + 1, len(body)):
+        if name in _mutated_at_top_level(ast.Module(body=[body[position]], type_ignores=[])):
+            last = position
+    if last is None or last - first > 12:
+        return None
+    block = body[first : last + 1]
+    for stmt in block:
+        if not isinstance(stmt, ast.Assign | ast.AugAssign | ast.For | ast.Expr | ast.Delete | ast.If):
+            return None
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Lambda | ast.NamedExpr | ast.Await | ast.Yield | ast.YieldFrom):
+                return None
+            if isinstance(node, ast.While | ast.FunctionDef | ast.ClassDef | ast.Global):
+                return None
+            if isinstance(node, ast.Call):
+                func = node.func
+                if isinstance(func, ast.Name) and func.id in _BUILDER_CALLS:
+                    continue
+                if isinstance(func, ast.Attribute) and func.attr in _BUILDER_METHODS:
+                    continue
+                return None
+    return block
 
 
 def _is_marker_class(stmt: ast.ClassDef) -> bool:
@@ -195,6 +304,17 @@ _MUTATORS = frozenset(
         "symmetric_difference_update", "appendleft", "extendleft", "register",
     }
 )  # fmt: skip
+
+# what the statements that build a table at module level may call: literal constructors, a few pure builtins
+# and methods (on the table itself, on literals or on imported constants such as ``string.digits``)
+_BUILDER_CALLS = _CONSTANT_CALLS | {
+    "range", "chr", "ord", "len", "zip", "enumerate", "sorted", "reversed", "min", "max", "abs", "divmod",
+    "hex", "oct", "bin", "sum", "bytearray", "repr", "bool",
+}  # fmt: skip
+_BUILDER_METHODS = _MUTATORS | {
+    "encode", "decode", "format", "join", "split", "strip", "lower", "upper", "replace", "copy", "items",
+    "keys", "values", "get", "ljust", "rjust", "zfill", "to_bytes", "fromkeys", "lstrip", "rstrip",
+}  # fmt: skip
 
 
 def _mutated_at_top_level(tree: ast.Module) -> set[str]:
@@ -310,9 +430,19 @@ def _resolve(
         order = 0
         if ref in index.imports:
             code, order = index.imports[ref], 0
+        elif ref in index.builders:
+            block = index.builders[ref]
+            for stmt in block:
+                needed.setdefault(f"@{stmt.lineno}", (stmt.lineno, _segment(lines, stmt)))
+            text = "\n".join(textwrap.dedent(_segment(lines, stmt)) for stmt in block)
+            pending.extend(sorted(_safe_globals(text) - visited))
+            continue
         elif ref in index.constants:
             stmt = index.constants[ref]
             code, order = _segment(lines, stmt), stmt.lineno
+            ref = f"@{stmt.lineno}"
+            if ref in needed:
+                continue
         elif include_helpers and ref in index.functions and len(helpers) < max_helpers:
             stmt = index.functions[ref]
             if stmt.decorator_list:
