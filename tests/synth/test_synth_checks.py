@@ -113,3 +113,9 @@ def test_late_imports_are_checked_where_they_are_used(tmp_path: Path) -> None:
     }
     result = stage.process([_seed(code) for code in cases.values()])
     assert [d.reason for d in result.drops] == list(cases)
+
+
+def test_a_module_that_prints_when_imported_is_io(tmp_path: Path) -> None:
+    stage = MakeTasks(MakeTasks.Config(), StageContext(tmp_path))
+    result = stage.process([_seed('def f(x):\n    """Doc."""\n    import this\n    return x\n')])
+    assert [d.reason for d in result.drops] == ["io_call"]

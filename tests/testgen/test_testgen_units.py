@@ -17,11 +17,12 @@ from codefoundry.testgen.inputs import (
     code_constants,
     hypothesis_inputs,
     parameters,
+    shapes,
     storable,
     value_pool,
 )
 from codefoundry.testgen.mined import split
-from codefoundry.testgen.probe import assignments
+from codefoundry.testgen.probe import assignments, probe_inputs
 from codefoundry.testgen.types import candidates_for, normalise_annotation, strategy, value_type
 from codefoundry.testgen.values import decode, dumps, encode
 
@@ -62,14 +63,14 @@ def test_doctest_calls_keep_plain_literal_calls_only() -> None:
 
 def test_parameter_types_from_hints_doctests_and_defaults() -> None:
     function = _function(
-        "def f(a: list[int], b, c='x', d=None):\n    '''Doc.\n\n    >>> f([1], 2.5)\n    '''\n"
+        "def f(a: list[int], b, c='x', opt=None):\n    '''Doc.\n\n    >>> f([1], 2.5)\n    '''\n"
     )
     params = parameters(function, [[[1], 2.5]])
     assert [(p.name, p.type, p.source) for p in params] == [
         ("a", "list[int]", "hint"),
         ("b", "float", "doctest"),
         ("c", "str", "default"),
-        ("d", None, ""),
+        ("opt", None, ""),  # no hint in its name or the docstring
     ]
 
 
@@ -178,3 +179,21 @@ def test_code_constants_give_bytes_of_the_lengths_the_code_checks() -> None:
     constants = code_constants(function)
     assert b"\x89P" in constants["bytes"]
     assert any(len(v) == 4 for v in constants["bytes"])
+
+
+def test_probe_inputs_include_rows_of_the_codes_constants() -> None:
+    constants = {"str": ["yes", "no"], "int": [], "float": [], "bytes": []}
+    rows = [
+        c.args
+        for c in probe_inputs([Param("val", "str")], seed=1, count=2, max_chars=400, constants=constants)
+    ]
+    assert ["yes"] in rows and ["no"] in rows
+
+
+def test_optional_none_parameters_get_a_guessed_type() -> None:
+    function = _function(
+        "def enc(s, altchars=None, width=None):\n    '''Encode the bytes-like object s.'''\n    return s\n"
+    )
+    params = parameters(function, [])
+    assert [(p.name, p.type) for p in params[1:]] == [("altchars", "bytes | None"), ("width", "int | None")]
+    assert [p.name for p in shapes(params)[-1]] == ["s", "altchars", "width"]

@@ -432,7 +432,7 @@ def _import_bindings(tree: ast.Module) -> tuple[dict[str, str], Rejection | None
 
 
 # modules whose import alone does I/O (prints, opens a browser)
-IMPURE_ON_IMPORT = frozenset({"this", "antigravity", "idlelib", "turtledemo", "__hello__", "__phello__"})
+IMPURE_ON_IMPORT = frozenset({"this", "antigravity"})
 
 
 def _local_imports(tree: ast.Module, bindings: dict[str, str]) -> Rejection | None:

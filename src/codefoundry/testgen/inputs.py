@@ -18,7 +18,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from codefoundry.testgen.draw import draw
-from codefoundry.testgen.types import boundary_values, normalise_annotation, strategy, value_type
+from codefoundry.testgen.types import (
+    boundary_values,
+    doc_hints,
+    name_hint,
+    normalise_annotation,
+    strategy,
+    value_type,
+)
 from codefoundry.testgen.values import NotPlain, dumps, encode
 
 _MISSING = object()
@@ -35,7 +42,7 @@ class Param:
 
     name: str
     type: str | None = None
-    source: str = ""  # hint | doctest | default | probe
+    source: str = ""  # hint | doctest | default | guess | probe
     default: Any = _MISSING
 
     @property
@@ -58,6 +65,7 @@ class Candidate:
 def parameters(function: ast.FunctionDef, calls: list[list[Any]]) -> list[Param]:
     """The function's positional parameters with types from hints, doctest values and defaults."""
     args = function.args
+    docstring = ast.get_docstring(function) or ""
     positional = [*args.posonlyargs, *args.args]
     first_default = len(positional) - len(args.defaults)
     params: list[Param] = []
@@ -77,6 +85,15 @@ def parameters(function: ast.FunctionDef, calls: list[list[Any]]) -> list[Param]
                 param.type, param.source = " | ".join(seen), "doctest"
             elif not param.required and param.default is not None and value_type(param.default) != "any":
                 param.type, param.source = value_type(param.default), "default"
+            elif not param.required and param.default is None:
+                # ``altchars=None``: the name or the docstring may say what else it takes
+                guess = (
+                    name_hint(arg.arg, suffixes=False)
+                    or next(iter(doc_hints(docstring)), None)
+                    or name_hint(arg.arg)
+                )
+                if guess is not None:
+                    param.type, param.source = f"{guess} | None", "guess"
         params.append(param)
     if not positional and args.vararg is not None:
         params.append(Param(name=args.vararg.arg))
@@ -146,6 +163,8 @@ def code_constants(function: ast.FunctionDef, tree: ast.Module | None = None) ->
     # byte strings as long as the code's small numbers: ``len(data) == 4``, ``struct.unpack("<I", data)``
     for number in [v for v in found["int"] if 1 < v <= 16][:4]:
         push("bytes", bytes((7 * i + 65) % 256 for i in range(number)))
+        push("bytes", bytes((31 * i + 200) % 256 for i in range(number)))
+        push("bytes", bytes(number - 1) + b"\x01")
     return found
 
 

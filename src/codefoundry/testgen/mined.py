@@ -49,9 +49,9 @@ class BuildMinedTestsConfig(StageConfig):
     hypothesis_examples: int = Field(40, ge=0, description="hypothesis draws per argument shape")
     boundary_examples: int = Field(24, ge=0, description="boundary inputs per argument shape")
     max_probe_assignments: int = Field(10, ge=1, description="type assignments tried for untyped parameters")
-    probe_examples: int = Field(8, ge=1, description="hypothesis draws per probed assignment")
+    probe_examples: int = Field(12, ge=1, description="hypothesis draws per probed assignment")
     probe_min_ok: float = Field(
-        0.2, ge=0, le=1, description="share of probe calls that must return plain data"
+        0.1, ge=0, le=1, description="share of probe calls that must return plain data"
     )
     holdout_fraction: float = Field(1 / 3, ge=0, lt=1, description="share of tests held out (by test id)")
     max_input_chars: int = Field(400, gt=0, description="longest input (JSON text) kept as a test")

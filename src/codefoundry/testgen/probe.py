@@ -12,10 +12,19 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from codefoundry.testgen.inputs import Candidate, Param, add, boundary_inputs, hypothesis_inputs
+from codefoundry.testgen.inputs import (
+    Candidate,
+    Param,
+    add,
+    boundary_inputs,
+    constant_values,
+    hypothesis_inputs,
+)
 from codefoundry.testgen.label import Outcome
-from codefoundry.testgen.types import CANDIDATE_TYPES, candidates_for
+from codefoundry.testgen.types import CANDIDATE_TYPES, boundary_values, candidates_for
 from codefoundry.testgen.values import dumps
+
+PROBE_CONSTANT_ROWS = 4  # probe inputs made of the code's own constants, per assignment
 
 
 @dataclass
@@ -66,11 +75,22 @@ def assignments(unknown: list[Param], limit: int, docstring: str = "") -> list[A
 def probe_inputs(
     params: list[Param], seed: int, count: int, max_chars: int, constants: dict[str, list[Any]] | None = None
 ) -> list[Candidate]:
-    """A few boundary inputs and hypothesis draws for one assignment (required parameters only)."""
+    """A few boundary inputs, rows of the code's own constants, and hypothesis draws for one assignment
+    (required parameters only). The constants are where a function's accepted values often are
+    (``'yes'``/``'no'``, a magic prefix), so each assignment gets a fair look at them."""
     required = [p for p in params if p.required]
     found: dict[str, Candidate] = {}
     for args in boundary_inputs(required, limit=3):
         add(found, args, "probe", max_chars)
+    own = [constant_values(p.type, constants) for p in required]
+    if required and any(own):
+        fallback = [boundary_values(p.type or "any") for p in required]
+        for row in range(PROBE_CONSTANT_ROWS):
+            args = [
+                mine[row % len(mine)] if mine else edge[(row + 1) % len(edge)]
+                for mine, edge in zip(own, fallback, strict=True)
+            ]
+            add(found, args, "probe", max_chars)
     for args in hypothesis_inputs(required, count, seed, constants):
         add(found, args, "probe", max_chars)
     return list(found.values())

@@ -470,12 +470,15 @@ _DOC_HINTS: list[tuple[re.Pattern[str], str]] = [
 ]  # fmt: skip
 
 
-def name_hint(name: str) -> str | None:
-    """A type guessed from a parameter's name (``s`` -> str, ``n`` -> int, ``items`` -> list[int])."""
+def name_hint(name: str, *, suffixes: bool = True) -> str | None:
+    """A type guessed from a parameter's name (``s`` -> str, ``n`` -> int, ``items`` -> list[int]); with
+    ``suffixes`` also from how it ends (``widths`` -> list[str]), a weaker guess."""
     lowered = name.lower().strip("_")
     for names, type_text in _NAME_HINTS:
         if lowered in names:
             return type_text
+    if not suffixes:
+        return None
     for suffix, type_text in (
         ("s", "list[str]"),
         ("str", "str"),
