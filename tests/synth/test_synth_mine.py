@@ -121,3 +121,16 @@ def test_stdlib_relative_imports_become_absolute() -> None:
     source = 'from .utils import helper\n\ndef f(x):\n    """Doc."""\n    return helper(x)\n'
     (item,) = extract_functions(source, package="email")
     assert "from email.utils import helper" in item.code
+
+
+def test_a_seed_keeps_up_to_twelve_helpers(tmp_path: Path) -> None:
+    helpers = "".join(f"def _h{i}(x):\n    return x + {i}\n\n" for i in range(9))
+    chain = " + ".join(f"_h{i}(x)" for i in range(9))
+    (tmp_path / "many.py").write_text(
+        helpers + f'def total(x):\n    """Sum of helpers."""\n    return {chain}\n'
+    )
+    stage = MineFunctions(
+        MineFunctions.Config(corpus={"kind": "dir", "path": str(tmp_path)}), StageContext(tmp_path)
+    )
+    (seed,) = stage.process(stage.inputs()).records
+    assert all(f"def _h{i}(" in seed.code for i in range(9))

@@ -19,7 +19,7 @@ class MineFunctionsConfig(StageConfig):
     include_helpers: bool = Field(
         True, description="copy the module-level helper functions a function calls into its seed"
     )
-    max_helpers: int = Field(6, ge=0, description="most helper functions copied into one seed")
+    max_helpers: int = Field(12, ge=0, description="most helper functions copied into one seed")
     max_file_kb: int = Field(1024, gt=0, description="larger files are skipped (generated tables, not code)")
     batch_size: int = 16
 
