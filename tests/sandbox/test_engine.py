@@ -187,11 +187,52 @@ def test_plaindata_codec():
             loads_plain(dumps_plain(v)), v if not isinstance(v, dict) or "__set__" not in v else v
         )
     assert loads_plain(dumps_plain((1, 2))) == [1, 2]
-    for bad in [object(), type("I", (int,), {})(3), 1j]:
+    for bad in [object(), type("I", (int,), {})(3), type("T", (tuple,), {})((1,)), iter(object, 1)]:
         with pytest.raises(Unserialisable):
             dumps_plain(bad)
     with pytest.raises(ValueError):
         loads_plain("NaN")
+
+
+def test_plaindata_exact_numbers_named_tuples_and_iterators():
+    from collections import namedtuple
+    from decimal import Decimal
+    from fractions import Fraction
+
+    for v in [Decimal("1.50"), Decimal("-Infinity"), Fraction(-3, 4), 1.5 - 2j, complex(0, math.inf)]:
+        back = loads_plain(dumps_plain(v))
+        assert type(back) is type(v) and back == v
+    assert plain_equal(loads_plain(dumps_plain(Decimal("NaN"))), Decimal("NaN"))
+    assert not plain_equal(Decimal("1"), Fraction(1)) and not plain_equal(Decimal("1"), 1)
+    point = namedtuple("Point", "x y")
+    assert loads_plain(dumps_plain(point(1, [2]))) == [1, [2]]
+    assert loads_plain(dumps_plain(x * x for x in range(4))) == [0, 1, 4, 9]
+    assert loads_plain(dumps_plain({"a": 1}.items())) == [["a", 1]]
+    with pytest.raises(Unserialisable, match="more than"):
+        dumps_plain(iter(range(10**6)))
+    for malformed in ['{"__fraction__": [1, 0]}', '{"__decimal__": "1.2.3"}', '{"__complex__": [1, "x"]}']:
+        with pytest.raises(ValueError):
+            loads_plain(malformed)
+
+
+def test_generator_and_named_tuple_results_are_judged_as_lists(sandbox):
+    code = (
+        "from collections import namedtuple\n"
+        "from decimal import Decimal\n"
+        "Pair = namedtuple('Pair', 'lo hi')\n"
+        "def f(k):\n"
+        "    if k == 0:\n"
+        "        return (i * i for i in range(3))\n"
+        "    if k == 1:\n"
+        "        return Pair(1, 2)\n"
+        "    return Decimal('0.10') + Decimal('0.20')\n"
+    )
+    from decimal import Decimal
+
+    tests = [TestInput(args=[0], expected=[0, 1, 4]), TestInput(args=[1], expected=[1, 2])]
+    tests.append(TestInput(args=[2], expected=Decimal("0.30")))
+    res = sandbox.run(fn(code, tests))
+    assert [v.status for v in res.verdicts] == ["pass", "pass", "pass"]
 
 
 def test_compare_rules():

@@ -36,7 +36,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         ("stamp", "time"),
         ("fetch", "network"),
         ("helped", "not_self_contained"),
-        ("squares", "generator"),
+        ("squares", "kept"),  # a generator: its items are judged as a list
         ("bump", "global_mutation"),
         ("remember", "global_mutation"),
         ("evaluate", "dynamic_code"),
@@ -69,6 +69,13 @@ def test_more_reasons(tmp_path: Path) -> None:
     assert [d.reason for d in result.drops] == list(cases)
     no_doc = stage.process([_seed("def f(x):\n    return x\n", docstring="")])
     assert [d.reason for d in no_doc.drops] == ["no_docstring"]
+
+
+def test_generator_task_says_items_are_compared(tmp_path: Path) -> None:
+    code = 'def evens(n):\n    """Yield the even numbers below ``n``."""\n    yield from range(0, n, 2)\n'
+    (problem,) = MakeTasks(MakeTasks.Config(), StageContext(tmp_path)).process([_seed(code, "evens")]).records
+    assert "generator or return a list" in problem.task.prompt
+    assert "generator" in problem.task.features
 
 
 def test_task_prompt_has_signature_and_docstring_but_not_the_body(tmp_path: Path) -> None:

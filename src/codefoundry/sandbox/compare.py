@@ -4,7 +4,8 @@ Stdlib only so the fork-server can reuse it to stop early (``stop_on_first_failu
 recomputes the verdict itself.
 
 Function style compares decoded plain data structurally: ``bool`` only equals ``bool``; ``int`` and ``float``
-compare numerically (as Python's ``==``), NaN equals NaN; lists, dicts, bytes and sets compare element-wise.
+compare numerically (as Python's ``==``), NaN equals NaN; ``Decimal``, ``Fraction`` and ``complex`` only
+equal their own type; lists, dicts, bytes and sets compare element-wise.
 ``float`` mode applies ``math.isclose`` to every number. Stdio style compares text: ``exact``, ``whitespace``
 (lines compared with runs of whitespace collapsed, leading/trailing blank lines ignored) or ``float``
 (whitespace tokens, numbers within tolerance).
@@ -13,6 +14,8 @@ compare numerically (as Python's ``==``), NaN equals NaN; lists, dicts, bytes an
 from __future__ import annotations
 
 import math
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 
@@ -46,7 +49,11 @@ def plain_equal(a: Any, b: Any, rel_tol: float | None = None, abs_tol: float = 0
         if a.keys() != b.keys():
             return False
         return all(plain_equal(a[k], b[k], rel_tol, abs_tol) for k in a)
-    if ta in (str, bytes, frozenset, tuple) or a is None:
+    if ta is Decimal:
+        if a.is_nan() or b.is_nan():  # NaN equals NaN (and a signalling NaN would raise on ==)
+            return a.is_nan() and b.is_nan() and a.is_snan() == b.is_snan()
+        return a == b
+    if ta in (str, bytes, frozenset, tuple, Fraction, complex) or a is None:
         return a == b
     return False
 

@@ -8,18 +8,31 @@ few of these, so they travel as one-key tagged objects:
 - ``{"__bytes__": "<hex>"}`` for bytes,
 - ``{"__int__": "0x..."}`` for ints too large for Python's decimal conversion guard,
 - ``{"__set__": [...]}`` for set/frozenset (decoded to ``frozenset``),
-- ``{"__dict__": [[k, v], ...]}`` for dicts whose keys are not all strings, or that look like a tag.
+- ``{"__dict__": [[k, v], ...]}`` for dicts whose keys are not all strings, or that look like a tag,
+- ``{"__decimal__": "1.50"}`` (``decimal.Decimal``, also ``_pydecimal``'s), ``{"__fraction__": [n, d]}``,
+  ``{"__complex__": [re, im]}``: exact numbers other than int/float.
+
+Two shapes are copied as what they hold: a named tuple (a ``tuple`` subclass with ``_fields``) becomes the
+list of its items, read through ``tuple`` itself; a generator, ``range``, dict view or builtin/itertools
+iterator becomes the list of the items it yields (at most ``MAX_ITEMS``), so a function written as a
+generator and one returning a list are judged alike.
 
 Stdlib only: the same module runs in the child (encoding) and in the supervisor (decoding).
 """
 
 from __future__ import annotations
 
+import decimal
+import fractions
+import itertools
 import json
 import math
+import sys
+import types
 from typing import Any
 
-TAGS = ("__float__", "__bytes__", "__set__", "__dict__", "__int__")
+TAGS = ("__float__", "__bytes__", "__set__", "__dict__", "__int__", "__decimal__", "__fraction__", "__complex__")
+MAX_ITEMS = 100_000  # items taken from an iterator result; a longer one is refused
 _BIG_BITS = 13_000  # beyond ~3900 decimal digits ints travel as hex (not subject to the 4300-digit guard)
 _MAX_DEPTH = 200
 
@@ -40,6 +53,32 @@ _set = set
 _frozenset = frozenset
 _none = type(None)
 _dumps = json.dumps
+_Decimal = decimal.Decimal
+_Fraction = fractions.Fraction
+_complex = complex
+_decimal_str = decimal.Decimal.__str__
+_tuple_iter = tuple.__iter__
+_hasattr = hasattr
+_modules = sys.modules
+_ITERATORS = frozenset(
+    {
+        types.GeneratorType,
+        map,
+        filter,
+        zip,
+        enumerate,
+        reversed,
+        range,
+        type({}.keys()),
+        type({}.values()),
+        type({}.items()),
+        type(iter([])),
+        type(iter(())),
+        type(iter("")),
+        type(iter(range(0))),
+    }
+    | {v for v in vars(itertools).values() if isinstance(v, type) and hasattr(v, "__next__")}
+)
 
 
 class Unserialisable(Exception):
@@ -72,6 +111,24 @@ def to_plain(x: Any, depth: int = 0) -> Any:
         return {"__bytes__": x.hex()}
     if t is _set or t is _frozenset:
         return {"__set__": [to_plain(v, depth + 1) for v in x]}
+    if t is _complex:
+        return {"__complex__": [to_plain(x.real, depth + 1), to_plain(x.imag, depth + 1)]}
+    if t is _Fraction:
+        return {"__fraction__": [to_plain(x.numerator, depth + 1), to_plain(x.denominator, depth + 1)]}
+    if t is _Decimal:
+        return {"__decimal__": _decimal_str(x)}
+    pydecimal = _modules.get("_pydecimal")
+    if pydecimal is not None and t is getattr(pydecimal, "Decimal", None):
+        return {"__decimal__": pydecimal.Decimal.__str__(x)}
+    if issubclass(t, _tuple) and _hasattr(t, "_fields"):
+        return [to_plain(v, depth + 1) for v in _tuple_iter(x)]
+    if t in _ITERATORS:
+        items = []
+        for v in x:
+            if _len(items) >= MAX_ITEMS:
+                raise Unserialisable(f"iterator yields more than {MAX_ITEMS} items")
+            items.append(to_plain(v, depth + 1))
+        return items
     raise Unserialisable(f"unserialisable result of type {t.__name__!s}")
 
 
@@ -119,6 +176,21 @@ def from_json_value(v: Any) -> Any:
                 return int(inner, 16)
             if k == "__bytes__" and type(inner) is str:
                 return bytes.fromhex(inner)
+            if k == "__decimal__" and type(inner) is str:
+                try:
+                    return decimal.Decimal(inner)
+                except decimal.InvalidOperation:
+                    raise ValueError("malformed __decimal__") from None
+            if k == "__fraction__" and type(inner) is list and len(inner) == 2:
+                n, d = (from_json_value(x) for x in inner)
+                if type(n) is not int or type(d) is not int or d == 0:
+                    raise ValueError("malformed __fraction__")
+                return fractions.Fraction(n, d)
+            if k == "__complex__" and type(inner) is list and len(inner) == 2:
+                re, im = (from_json_value(x) for x in inner)
+                if type(re) is not float or type(im) is not float:
+                    raise ValueError("malformed __complex__")
+                return complex(re, im)
             if k == "__set__" and type(inner) is list:
                 return frozenset(_freeze(from_json_value(x)) for x in inner)
             if k == "__dict__" and type(inner) is list:

@@ -530,8 +530,8 @@ def analyse(code: str, name: str, limits: StaticConfig) -> Analysis | Rejection:
     if function.decorator_list:
         return Rejection("decorated", ", ".join(ast.unparse(d) for d in function.decorator_list))
     for node in _own_nodes(function):
-        if isinstance(node, ast.Yield | ast.YieldFrom | ast.Await):
-            return Rejection("generator", f"{type(node).__name__.lower()} at line {node.lineno}")
+        if isinstance(node, ast.Await):
+            return Rejection("async", f"await at line {node.lineno}")
     for node in ast.walk(tree):
         if isinstance(node, ast.Global | ast.Nonlocal):
             return Rejection("global_mutation", f"{type(node).__name__.lower()} {', '.join(node.names)}")

@@ -10,6 +10,7 @@ Everything here is static (``ast`` and ``symtable``): mined code is never import
 from __future__ import annotations
 
 import ast
+import builtins
 import contextlib
 import importlib.util
 import symtable
@@ -118,7 +119,10 @@ class _ModuleIndex:
     # name -> the run of top-level statements that builds it (its literal start, then loops filling it)
     builders: dict[str, list[ast.stmt]] = field(default_factory=dict)
     functions: dict[str, ast.FunctionDef | ast.ClassDef] = field(default_factory=dict)
+    classes: set[str] = field(default_factory=set)  # other top-level classes: imported, never copied
+    assigned: set[str] = field(default_factory=set)  # computed top-level values (e.g. compiled regexes)
     rebound: set[str] = field(default_factory=set)  # bound more than once or conditionally: not copied
+    star_import: bool = False  # ``from X import *`` at top level: unknown names may come from it
 
 
 def _index_module(tree: ast.Module, package: str | None) -> _ModuleIndex:
@@ -163,6 +167,7 @@ def _index_module(tree: ast.Module, package: str | None) -> _ModuleIndex:
                     module = importlib.util.resolve_name(module, package)
             for alias in stmt.names:
                 if alias.name == "*":
+                    index.star_import = True
                     continue
                 bound = alias.asname or alias.name
                 line = f"from {module} import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
@@ -177,6 +182,7 @@ def _index_module(tree: ast.Module, package: str | None) -> _ModuleIndex:
                 for sub in ast.walk(target):
                     if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
                         bind(sub.id)
+                        index.assigned.add(sub.id)
             value = stmt.value
             if (
                 len(targets) == 1
@@ -188,7 +194,10 @@ def _index_module(tree: ast.Module, package: str | None) -> _ModuleIndex:
         elif isinstance(stmt, ast.ClassDef) and _is_marker_class(stmt):
             index.functions[stmt.name] = stmt  # e.g. a module's own exception class
             bind(stmt.name)
-        elif isinstance(stmt, ast.ClassDef | ast.AsyncFunctionDef):
+        elif isinstance(stmt, ast.ClassDef):
+            index.classes.add(stmt.name)
+            bind(stmt.name)
+        elif isinstance(stmt, ast.AsyncFunctionDef):
             bind(stmt.name)
         else:
             # anything bound inside if/try/for/with at module level is conditional: never copied
@@ -374,12 +383,21 @@ def _segment(lines: list[str], node: ast.stmt) -> str:
 
 
 def extract_functions(
-    text: str, *, include_helpers: bool = True, max_helpers: int = 6, package: str | None = None
+    text: str,
+    *,
+    include_helpers: bool = True,
+    max_helpers: int = 6,
+    package: str | None = None,
+    module: str | None = None,
 ) -> list[Extracted]:
     """Every documented top-level ``def`` in ``text`` with the imports/constants/helpers it reads.
 
     ``package``: the package the module lives in, to turn its relative imports into absolute ones (only
-    meaningful where that package is importable everywhere, i.e. the standard library).
+    meaningful where that package is importable everywhere, i.e. the standard library). ``module``: the
+    module's own importable name, under the same condition: classes it defines, values it computes once
+    (a compiled regex) and helpers that are not copied (decorated, or past ``max_helpers``) are then imported
+    from it (``from textwrap import TextWrapper``), which keeps the seed runnable on its own with the
+    standard library. Names bound more than once or changed at module level are never imported.
     """
     tree = parse_module(text)
     lines = text.splitlines(keepends=True)
@@ -392,7 +410,7 @@ def extract_functions(
         if not docstring:
             continue
         function = _segment(lines, stmt)
-        preamble, helpers = _resolve(function, stmt.name, index, lines, include_helpers, max_helpers)
+        preamble, helpers = _resolve(function, stmt.name, index, lines, include_helpers, max_helpers, module)
         out.append(
             Extracted(
                 name=stmt.name,
@@ -413,6 +431,7 @@ def _resolve(
     lines: list[str],
     include_helpers: bool,
     max_helpers: int,
+    module: str | None = None,
 ) -> tuple[list[str], list[str]]:
     """The module-level statements ``function`` needs, transitively, in a stable order."""
     needed: dict[str, tuple[int, str]] = {}  # name -> (sort key, code)
@@ -424,10 +443,19 @@ def _resolve(
         if ref in visited:
             continue
         visited.add(ref)
-        if ref in index.rebound:
-            continue
         code: str | None = None
         order = 0
+        if ref in index.rebound or (
+            ref not in index.imports
+            and ref not in index.functions
+            and ref not in index.classes
+            and ref not in index.assigned
+        ):
+            # bound several times, conditionally, or only by a star import: its final value is what the
+            # module itself exports after import (where the module is importable everywhere)
+            if module and ref not in _BUILTINS and (ref in index.rebound or index.star_import):
+                needed[ref] = (0, f"from {module} import {ref}")
+            continue
         if ref in index.imports:
             code, order = index.imports[ref], 0
         elif ref in index.builders:
@@ -443,12 +471,17 @@ def _resolve(
             ref = f"@{stmt.lineno}"
             if ref in needed:
                 continue
-        elif include_helpers and ref in index.functions and len(helpers) < max_helpers:
+        elif (
+            include_helpers
+            and ref in index.functions
+            and len(helpers) < max_helpers
+            and not index.functions[ref].decorator_list
+        ):
             stmt = index.functions[ref]
-            if stmt.decorator_list:
-                continue
             code, order = _segment(lines, stmt), stmt.lineno
             helpers.append(ref)
+        elif module and (ref in index.classes or ref in index.functions or ref in index.assigned):
+            code, order = f"from {module} import {ref}", 0
         if code is None:
             continue
         needed[ref] = (order, code)
@@ -457,6 +490,9 @@ def _resolve(
     imports = sorted(code for key, code in needed.values() if key == 0)
     rest = [code for _key, code in sorted(needed.values(), key=lambda kc: kc[0]) if _key != 0]
     return (["\n".join(imports)] if imports else []) + rest, helpers
+
+
+_BUILTINS = frozenset(dir(builtins))
 
 
 def _safe_globals(source: str) -> set[str]:

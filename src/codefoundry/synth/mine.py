@@ -56,6 +56,7 @@ class MineFunctions(Stage[SourceFile, Seed]):
                     include_helpers=self.config.include_helpers,
                     max_helpers=self.config.max_helpers,
                     package=_package(source_file) if source_file.source == "stdlib" else None,
+                    module=source_file.module if source_file.source == "stdlib" and source_file.module else None,
                 )
             except SourceError as exc:
                 result.drops.append(self.drop(source_file, "syntax_error", f"{path}: {exc}"))

@@ -20,6 +20,9 @@ INSTRUCTION = (
     "Implement the Python function `{name}` described below. Keep the signature; the docstring says what "
     "it must do. You may use the Python standard library."
 )
+GENERATOR_NOTE = (
+    "It may be written as a generator or return a list: the tests compare the items it produces, in order."
+)
 
 
 class MakeTasksConfig(StageConfig):
@@ -57,7 +60,10 @@ class MakeTasks(Stage[Seed, Problem]):
 def build_problem(seed: Seed, analysis: Analysis) -> Problem:
     """The task (prompt with signature + docstring) and the reference (the seed's code)."""
     stub, signature = function_stub(seed.code, analysis.function)
-    prompt = INSTRUCTION.format(name=seed.name) + "\n\n```python\n" + stub + "\n```\n"
+    instruction = INSTRUCTION.format(name=seed.name)
+    if is_generator(analysis.function):
+        instruction += " " + GENERATOR_NOTE
+    prompt = instruction + "\n\n```python\n" + stub + "\n```\n"
     task = Task(
         prompt=prompt,
         style="function",
@@ -69,6 +75,18 @@ def build_problem(seed: Seed, analysis: Analysis) -> Problem:
     )
     reference = Solution(task_id=task.id, language="python", code=seed.code, origin="reference")
     return Problem(task=task, reference=reference, notes={"module": seed.module, "seed_id": seed.id})
+
+
+def is_generator(function: ast.FunctionDef) -> bool:
+    """Whether the function's own body yields (nested functions and lambdas excluded)."""
+    stack = list(ast.iter_child_nodes(function))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Yield | ast.YieldFrom):
+            return True
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+            stack.extend(ast.iter_child_nodes(node))
+    return False
 
 
 def function_stub(code: str, function: ast.FunctionDef) -> tuple[str, str]:
@@ -117,6 +135,8 @@ def features(seed: Seed, analysis: Analysis) -> list[str]:
         tag = kinds.get(type(node))
         if tag:
             found.add(tag)
+        if isinstance(node, ast.Yield | ast.YieldFrom):
+            found.add("generator")
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == function.name:
             found.add("recursion")
         if (

@@ -16,7 +16,7 @@ from typing import Any
 from codefoundry.records import Problem
 from codefoundry.sandbox.api import ExecRequest, ExecResult, Limits, TestInput
 from codefoundry.testgen.inputs import Candidate, storable
-from codefoundry.testgen.values import NotPlain, decode, dumps, encode
+from codefoundry.testgen.values import TAGS, NotPlain, decode, dumps, encode
 
 # Appended to the reference in the second labelling run: shifts the heap so address-derived outputs move.
 PERTURB = "\n\n_cf_heap_shift = [object() for _cf_i in range(257)] + [[_cf_i] * 3 for _cf_i in range(61)]\n"
@@ -40,7 +40,7 @@ def _cf_plain(value):
     if kind is list or kind is tuple:
         return [_cf_plain(v) for v in value]
     if kind is dict:
-        tags = ("__float__", "__bytes__", "__set__", "__dict__")
+        tags = {tags!r}
         if all(type(k) is str for k in value) and not (len(value) == 1 and next(iter(value)) in tags):
             return {{k: _cf_plain(v) for k, v in value.items()}}
         return {{"__dict__": [[_cf_plain(k), _cf_plain(v)] for k, v in value.items()]}}
@@ -56,7 +56,7 @@ def collect_request(
     """A collect-mode request running the reference on ``candidates`` (reversed and perturbed if asked)."""
     assert problem.reference is not None
     order = list(reversed(candidates)) if perturb else candidates
-    wrapper = COLLECT_WRAPPER.format(entry=problem.task.entry_point)
+    wrapper = COLLECT_WRAPPER.format(entry=problem.task.entry_point, tags=TAGS)
     return ExecRequest(
         language="python",
         style="function",

@@ -2,7 +2,8 @@
 
 ``TestCase.args`` / ``expected`` must survive a JSON round trip unchanged and be identical across runs, so
 values are kept in the sandbox's tagged plain form (``{"__bytes__": hex}``, ``{"__set__": [...]}``,
-``{"__dict__": [[k, v], ...]}``, ``{"__float__": "nan"}``, tuples as lists) with set members sorted by their
+``{"__dict__": [[k, v], ...]}``, ``{"__float__": "nan"}``, ``{"__decimal__": "1.5"}``, ``{"__fraction__":
+[n, d]}``, ``{"__complex__": [re, im]}``, tuples as lists) with set members sorted by their
 JSON text (set iteration order depends on the hash seed). ``decode`` turns a stored value back into the
 Python value handed to the sandbox.
 """
@@ -11,9 +12,11 @@ from __future__ import annotations
 
 import json
 import math
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
-TAGS = ("__float__", "__bytes__", "__set__", "__dict__")
+TAGS = ("__float__", "__bytes__", "__set__", "__dict__", "__decimal__", "__fraction__", "__complex__")
 
 
 MAX_INT_BITS = 2048  # ~600 digits: larger numbers make unreadable tests (and JSON readers choke on them)
@@ -49,6 +52,12 @@ def encode(value: Any, depth: int = 0) -> Any:
         return {"__bytes__": value.hex()}
     if kind in (set, frozenset):
         return {"__set__": sorted((encode(v, depth + 1) for v in value), key=dumps)}
+    if kind is Decimal:
+        return {"__decimal__": str(value)}
+    if kind is Fraction:
+        return {"__fraction__": [encode(value.numerator, depth + 1), encode(value.denominator, depth + 1)]}
+    if kind is complex:
+        return {"__complex__": [encode(value.real, depth + 1), encode(value.imag, depth + 1)]}
     raise NotPlain(f"not plain data: {kind.__name__}")
 
 
@@ -67,6 +76,12 @@ def decode(value: Any) -> Any:
                 return frozenset(_freeze(decode(v)) for v in inner)
             if key == "__dict__":
                 return {_freeze(decode(k)): decode(v) for k, v in inner}
+            if key == "__decimal__":
+                return Decimal(inner)
+            if key == "__fraction__":
+                return Fraction(*(decode(v) for v in inner))
+            if key == "__complex__":
+                return complex(*(decode(v) for v in inner))
         return {k: decode(v) for k, v in value.items()}
     return value
 
