@@ -74,3 +74,17 @@ def test_selection_is_capped_stable_and_spread_over_operators() -> None:
     assert picked == select(list(reversed(mutants)), 8, salt="p1")
     assert len({m.operator for m in picked}) == 8
     assert select(mutants, 1000) and len(select(mutants, 1000)) == len(mutants)
+
+
+def test_nothing_inside_a_raise_is_mutated() -> None:
+    code = (
+        "def g(n):\n"
+        '    """Half of an even n."""\n'
+        "    if n % 2:\n"
+        "        raise ValueError('odd: ' + str(n + 1))\n"
+        "    return n // 2\n"
+    )
+    mutants = list(generate(code, "g"))
+    assert mutants and all("raise ValueError('odd: ' + str(n + 1))" in m.code for m in mutants if "raise" in m.code)
+    assert not any(m.operator == "str_empty" for m in mutants)
+    assert any(m.operator == "drop_branch" for m in mutants)  # the branch itself is still dropped

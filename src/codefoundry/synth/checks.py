@@ -21,6 +21,14 @@ import sys
 import warnings
 from dataclasses import dataclass, field
 
+
+# builtins that compute from their arguments only (reached as ``builtins.X`` they are still pure)
+PURE_BUILTINS = (
+    "abs", "all", "any", "ascii", "bin", "bool", "bytes", "chr", "dict", "divmod", "enumerate", "filter",
+    "float", "format", "frozenset", "hex", "int", "isinstance", "issubclass", "len", "list", "map", "max",
+    "min", "oct", "ord", "pow", "range", "repr", "reversed", "round", "set", "slice", "sorted", "str", "sum",
+    "tuple", "zip",
+)  # fmt: skip
 # ----------------------------------------------------------------------------------------------- policy
 # builtins that do I/O, run dynamic code or reach into interpreter state, with the reason each one gives
 FORBIDDEN_BUILTINS: dict[str, str] = {
@@ -237,6 +245,18 @@ MODULE_POLICY: dict[str, str] = {
             "io.SEEK_END",
             "io.DEFAULT_BUFFER_SIZE",
             "io.UnsupportedOperation",
+            # inspect's predicates and text helpers read only their argument
+            "inspect.cleandoc",
+            "inspect.isclass",
+            "inspect.isfunction",
+            "inspect.ismethod",
+            "inspect.ismodule",
+            "inspect.isgenerator",
+            "inspect.isgeneratorfunction",
+            "inspect.iscoroutinefunction",
+            "inspect.isroutine",
+            "inspect.isbuiltin",
+            *(f"builtins.{name}" for name in PURE_BUILTINS),
         ),
         "",
     ),

@@ -21,17 +21,16 @@ class CorpusError(UserError):
     """A corpus that names something unusable (a missing path or package); the message names it."""
 
 
-# Parts of the standard library that are not library code (tests, GUIs, installers, demos, vendored code)
-# or that only make sense with a terminal or a display.
+# Parts of the standard library that are not library code (tests, installers, demos, vendored code) or that
+# only make sense with a terminal or a display. IDLE's and lib2to3's helpers are library code and stay: the
+# static checks and the sandbox runs decide which of their functions can be tasks.
 STDLIB_SKIP_DIRS = frozenset(
     {
         "test",
         "tests",
         "idle_test",
-        "idlelib",
         "tkinter",
         "turtledemo",
-        "lib2to3",
         "ensurepip",
         "site-packages",
         "dist-packages",

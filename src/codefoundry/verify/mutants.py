@@ -4,7 +4,8 @@ Only the entry-point function is mutated (not the imports, constants or helpers 
 Operators: comparison swaps, arithmetic swaps, off-by-one integer constants, negated conditions, dropped
 branches (``if`` body -> ``pass``, ``else`` removed), swapped call arguments, changed return values
 (``return None``), flipped booleans, ``and``/``or`` swaps, slice bounds dropped, ``break``/``continue`` swaps
-and emptied string constants. Mutants are deduplicated by ``ast.unparse`` text, never equal to the
+and emptied string constants. Nothing inside a ``raise`` statement is mutated (tests observe that an error is
+raised, not which message it carries). Mutants are deduplicated by ``ast.unparse`` text, never equal to the
 reference, and a per-task cap picks them round-robin over operators in a stable pseudo-random order.
 """
 
@@ -45,6 +46,11 @@ def _sites(function: ast.FunctionDef) -> Iterator[tuple[int, str, str, Transform
     """(node index in ast.walk order, operator, description, in-place transform) for every mutation site."""
     docstring = function.body[0] if ast.get_docstring(function) else None
     skip = {id(docstring), id(getattr(docstring, "value", None))} if docstring is not None else set()
+    # what a ``raise`` builds (the exception's class and message) is not observable: a test sees a runtime
+    # error either way, so mutating it only makes mutants no test could kill
+    for node in ast.walk(function):
+        if isinstance(node, ast.Raise):
+            skip.update(id(sub) for sub in ast.walk(node))
     for index, node in enumerate(ast.walk(function)):
         if id(node) in skip:
             continue
