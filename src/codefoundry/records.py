@@ -82,12 +82,14 @@ class Seed(Record):
 class Task(Record):
     """A programming task: what a model is asked to solve."""
 
-    id_fields = ("prompt", "style", "language", "entry_point")
+    id_fields = ("prompt", "style", "language", "entry_point", "observe_args")
     prompt: str
     style: Style = "function"
     language: str = "python"
     entry_point: str = ""
     signature: str = ""
+    # function tasks that work in place: tests compare [return value, arguments after the call]
+    observe_args: bool = False
     provenance: Provenance
     features: list[str] = Field(default_factory=list)
 

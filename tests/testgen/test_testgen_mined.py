@@ -42,7 +42,7 @@ def test_tests_are_labelled_by_the_reference(context: StageContext) -> None:
     assert not result.drops
     by_name = {p.task.entry_point: p for p in result.records}
     clamp = by_name["clamp"]
-    assert 5 <= len(clamp.tests) <= 30
+    assert 5 <= len(clamp.tests) <= BuildMinedTests.Config().max_tests
     doctests = {tuple(t.args or []): t.expected for t in clamp.tests if t.origin == "doctest"}
     assert doctests[(15, 0, 10)] == 10 and doctests[(-3, 0, 10)] == 0
     for test in clamp.tests:
@@ -90,3 +90,33 @@ def problems_from_code(context: StageContext, code: str) -> list[Problem]:
     name = code.split("def ", 1)[1].split("(", 1)[0]
     seed = Seed(name=name, code=code, docstring="doc", provenance=Provenance(source="test"))
     return MakeTasks(MakeTasks.Config(), context).process([seed]).records
+
+
+def test_in_place_functions_are_judged_on_their_arguments(context: StageContext) -> None:
+    from codefoundry.verify.reference import VerifyReference
+
+    batch = problems(context, "in_place.py")
+    by_name = {p.task.entry_point: p for p in batch}
+    assert by_name["insert_sorted"].task.observe_args
+    assert "works in place" in by_name["insert_sorted"].task.prompt
+    result = BuildMinedTests(BuildMinedTests.Config(), context).process(batch)
+    assert {d.record["task"]["entry_point"]: d.reason for d in result.drops if d.record} == {
+        "check_positive": "constant_output"
+    }
+    (kept,) = result.records
+    import bisect
+
+    for test in kept.tests:
+        items, value = test.args or []
+        after = list(items)
+        bisect.insort(after, value)
+        assert test.expected == [None, [after, value]]
+    verified = VerifyReference(VerifyReference.Config(), context).process([kept])
+    assert verified.records and not verified.drops
+    # a solution that returns the right list but leaves the argument alone fails
+    from codefoundry.sandbox.api import Limits
+    from codefoundry.verify.reference import judge_request
+
+    wrong = "def insert_sorted(items, value):\n    return sorted(items + [value])\n"
+    res = context.sandbox.run(judge_request(kept, wrong, Limits()))
+    assert not res.passed

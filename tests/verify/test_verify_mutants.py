@@ -85,6 +85,8 @@ def test_nothing_inside_a_raise_is_mutated() -> None:
         "    return n // 2\n"
     )
     mutants = list(generate(code, "g"))
-    assert mutants and all("raise ValueError('odd: ' + str(n + 1))" in m.code for m in mutants if "raise" in m.code)
+    assert mutants and all(
+        "raise ValueError('odd: ' + str(n + 1))" in m.code for m in mutants if "raise" in m.code
+    )
     assert not any(m.operator == "str_empty" for m in mutants)
     assert any(m.operator == "drop_branch" for m in mutants)  # the branch itself is still dropped

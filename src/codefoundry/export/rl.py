@@ -28,6 +28,8 @@ def rl_row(problem: Problem) -> dict[str, Any]:
         "language": task.language,
         "style": task.style,
         "entry_point": task.entry_point,
+        # true: each expected value is [return value, [arguments after the call]] (in-place functions)
+        "observe_args": task.observe_args,
         "tests": [_test_row(t) for t in problem.tests],
         "source": task.provenance.source,
         "mutation_score": problem.mutation_score,

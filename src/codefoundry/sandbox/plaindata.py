@@ -31,7 +31,16 @@ import sys
 import types
 from typing import Any
 
-TAGS = ("__float__", "__bytes__", "__set__", "__dict__", "__int__", "__decimal__", "__fraction__", "__complex__")
+TAGS = (
+    "__float__",
+    "__bytes__",
+    "__set__",
+    "__dict__",
+    "__int__",
+    "__decimal__",
+    "__fraction__",
+    "__complex__",
+)
 MAX_ITEMS = 100_000  # items taken from an iterator result; a longer one is refused
 _BIG_BITS = 13_000  # beyond ~3900 decimal digits ints travel as hex (not subject to the 4300-digit guard)
 _MAX_DEPTH = 200

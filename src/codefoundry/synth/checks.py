@@ -21,7 +21,6 @@ import sys
 import warnings
 from dataclasses import dataclass, field
 
-
 # builtins that compute from their arguments only (reached as ``builtins.X`` they are still pure)
 PURE_BUILTINS = (
     "abs", "all", "any", "ascii", "bin", "bool", "bytes", "chr", "dict", "divmod", "enumerate", "filter",

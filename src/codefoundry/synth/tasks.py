@@ -20,6 +20,9 @@ INSTRUCTION = (
     "Implement the Python function `{name}` described below. Keep the signature; the docstring says what "
     "it must do. You may use the Python standard library."
 )
+IN_PLACE_NOTE = (
+    "It works in place: the tests check what it returns and the contents of its arguments after the call."
+)
 GENERATOR_NOTE = (
     "It may be written as a generator or return a list: the tests compare the items it produces, in order."
 )
@@ -61,8 +64,12 @@ def build_problem(seed: Seed, analysis: Analysis) -> Problem:
     """The task (prompt with signature + docstring) and the reference (the seed's code)."""
     stub, signature = function_stub(seed.code, analysis.function)
     instruction = INSTRUCTION.format(name=seed.name)
-    if is_generator(analysis.function):
+    generator = is_generator(analysis.function)
+    in_place = not generator and returns_nothing(analysis.function)
+    if generator:
         instruction += " " + GENERATOR_NOTE
+    if in_place:
+        instruction += " " + IN_PLACE_NOTE
     prompt = instruction + "\n\n```python\n" + stub + "\n```\n"
     task = Task(
         prompt=prompt,
@@ -70,6 +77,7 @@ def build_problem(seed: Seed, analysis: Analysis) -> Problem:
         language="python",
         entry_point=seed.name,
         signature=signature,
+        observe_args=in_place,
         provenance=seed.provenance,
         features=features(seed, analysis),
     )
@@ -87,6 +95,20 @@ def is_generator(function: ast.FunctionDef) -> bool:
         if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
             stack.extend(ast.iter_child_nodes(node))
     return False
+
+
+def returns_nothing(function: ast.FunctionDef) -> bool:
+    """Whether the function never returns a value (no ``return <expr>`` other than ``return None``): a
+    procedure whose effect, if any, is on its arguments."""
+    stack = list(ast.iter_child_nodes(function))
+    while stack:
+        node = stack.pop()
+        returned = node.value if isinstance(node, ast.Return) else None
+        if returned is not None and not (isinstance(returned, ast.Constant) and returned.value is None):
+            return False
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+            stack.extend(ast.iter_child_nodes(node))
+    return True
 
 
 def function_stub(code: str, function: ast.FunctionDef) -> tuple[str, str]:

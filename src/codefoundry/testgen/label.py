@@ -16,6 +16,7 @@ from typing import Any
 from codefoundry.records import Problem
 from codefoundry.sandbox.api import ExecRequest, ExecResult, Limits, TestInput
 from codefoundry.testgen.inputs import Candidate, storable
+from codefoundry.testgen.observe import call_target
 from codefoundry.testgen.values import TAGS, NotPlain, decode, dumps, encode
 
 # Appended to the reference in the second labelling run: shifts the heap so address-derived outputs move.
@@ -56,11 +57,12 @@ def collect_request(
     """A collect-mode request running the reference on ``candidates`` (reversed and perturbed if asked)."""
     assert problem.reference is not None
     order = list(reversed(candidates)) if perturb else candidates
-    wrapper = COLLECT_WRAPPER.format(entry=problem.task.entry_point, tags=TAGS)
+    code, entry_point = call_target(problem.task, problem.reference.code + (PERTURB if perturb else ""))
+    wrapper = COLLECT_WRAPPER.format(entry=entry_point, tags=TAGS)
     return ExecRequest(
         language="python",
         style="function",
-        code=problem.reference.code + (PERTURB if perturb else "") + wrapper,
+        code=code + wrapper,
         entry_point=COLLECT_ENTRY,
         tests=[TestInput(args=decode(c.args)) for c in order],
         limits=limits,

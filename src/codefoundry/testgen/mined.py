@@ -45,7 +45,7 @@ class BuildMinedTestsConfig(StageConfig):
     kind: Literal["testgen.mined"] = "testgen.mined"
     batch_size: int = 64
     min_tests: int = Field(5, ge=1, description="problems with fewer labelled tests are dropped")
-    max_tests: int = Field(30, ge=1, description="cap on tests kept per problem")
+    max_tests: int = Field(50, ge=1, description="cap on tests kept per problem")
     hypothesis_examples: int = Field(40, ge=0, description="hypothesis draws per argument shape")
     boundary_examples: int = Field(24, ge=0, description="boundary inputs per argument shape")
     max_probe_assignments: int = Field(10, ge=1, description="type assignments tried for untyped parameters")
@@ -217,6 +217,10 @@ class BuildMinedTests(Stage[Problem, Problem]):
         summary = f"{len(usable)} usable of {len(candidates)} inputs; statuses {labelled.statuses}; errors: {errors}"
         if len(usable) < cfg.min_tests:
             return self.drop(problem, "too_few_tests", summary)
+        if problem.task.observe_args and all(
+            type(out) is list and len(out) == 2 and dumps(out[1]) == dumps(c.args) for c, out, _t in usable
+        ):
+            return self.drop(problem, "constant_output", "returns nothing and leaves its arguments unchanged")
         if len({dumps(out) for _c, out, _t in usable}) == 1:
             return self.drop(problem, "constant_output", f"every input gives {dumps(usable[0][1])[:200]}")
         echo = _echoed_argument(usable)

@@ -15,6 +15,7 @@ from pydantic import Field
 from codefoundry.pipeline.stage import Resources, Stage, StageConfig, StageResult
 from codefoundry.records import Problem
 from codefoundry.sandbox.api import ExecRequest, ExecResult, Limits, TestInput
+from codefoundry.testgen.observe import call_target
 from codefoundry.testgen.values import decode
 
 
@@ -32,11 +33,12 @@ def judge_request(
 ) -> ExecRequest:
     """A judge-mode request of ``code`` against all of the problem's tests (optionally in reverse)."""
     tests = list(reversed(problem.tests)) if reverse else list(problem.tests)
+    code, entry_point = call_target(problem.task, code)
     return ExecRequest(
         language="python",
         style="function",
         code=code,
-        entry_point=problem.task.entry_point,
+        entry_point=entry_point,
         tests=[
             TestInput(args=decode(t.args or []), expected=decode(t.expected), has_expected=True)
             for t in tests
