@@ -187,7 +187,7 @@ def test_plaindata_codec():
             loads_plain(dumps_plain(v)), v if not isinstance(v, dict) or "__set__" not in v else v
         )
     assert loads_plain(dumps_plain((1, 2))) == [1, 2]
-    for bad in [object(), type("I", (int,), {})(3), type("T", (tuple,), {})((1,)), iter(object, 1)]:
+    for bad in [object(), iter(object, 1), 1j.__class__]:
         with pytest.raises(Unserialisable):
             dumps_plain(bad)
     with pytest.raises(ValueError):
@@ -204,6 +204,15 @@ def test_plaindata_exact_numbers_named_tuples_and_iterators():
         assert type(back) is type(v) and back == v
     assert plain_equal(loads_plain(dumps_plain(Decimal("NaN"))), Decimal("NaN"))
     assert not plain_equal(Decimal("1"), Fraction(1)) and not plain_equal(Decimal("1"), 1)
+    from collections import Counter, OrderedDict
+    from enum import IntEnum
+
+    liar = type("Liar", (int,), {"__eq__": lambda self, other: True, "__int__": lambda self: 99})(3)
+    assert loads_plain(dumps_plain(liar)) == 3 and type(loads_plain(dumps_plain(liar))) is int
+    assert loads_plain(dumps_plain([Counter("aab"), OrderedDict(x=1)])) == [{"a": 2, "b": 1}, {"x": 1}]
+    assert loads_plain(dumps_plain(IntEnum("E", "A B").B)) == 2
+    shouting = type("Shout", (str,), {"__str__": lambda self: "LIE"})("quiet")
+    assert loads_plain(dumps_plain(shouting)) == "quiet"
     point = namedtuple("Point", "x y")
     assert loads_plain(dumps_plain(point(1, [2]))) == [1, [2]]
     assert loads_plain(dumps_plain(x * x for x in range(4))) == [0, 1, 4, 9]
