@@ -134,3 +134,19 @@ def test_a_seed_keeps_up_to_twelve_helpers(tmp_path: Path) -> None:
     )
     (seed,) = stage.process(stage.inputs()).records
     assert all(f"def _h{i}(" in seed.code for i in range(9))
+
+
+def test_star_imported_rebound_and_class_names_are_imported_from_the_stdlib_module() -> None:
+    text = (
+        "from _codecs import *\n\n"
+        "class Codec:\n    def encode(self, text):\n        return text\n\n"
+        "CACHE = {}\nCACHE = dict(a=1)\n\n"
+        "def getencoder(encoding):\n"
+        '    """Look up the encoder of ``encoding``."""\n'
+        "    return lookup(encoding), Codec, CACHE, len\n"
+    )
+    (found,) = extract_functions(text, module="codecs")
+    imports = found.preamble[0].splitlines()
+    assert imports == ["from codecs import CACHE", "from codecs import Codec", "from codecs import lookup"]
+    (plain,) = extract_functions(text)  # not an importable module: nothing is imported from it
+    assert not any("import" in part for part in plain.preamble)
