@@ -63,7 +63,8 @@ _tuple = tuple
 _set = set
 _frozenset = frozenset
 _none = type(None)
-_dumps = json.dumps
+# one encoder/decoder each, built once: json.dumps/loads with options build a new one per call
+_dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 _Decimal = decimal.Decimal
 _Fraction = fractions.Fraction
 _complex = complex
@@ -160,7 +161,7 @@ def to_plain(x: Any, depth: int = 0) -> Any:
 
 def dumps_plain(x: Any) -> str:
     """Encode a plain value as compact JSON (raises Unserialisable)."""
-    return _dumps(to_plain(x), separators=(",", ":"), allow_nan=False)
+    return _dumps(to_plain(x))
 
 
 def _big_int(s: str) -> int:
@@ -230,9 +231,14 @@ def from_json_value(v: Any) -> Any:
     return v
 
 
+_DECODER = json.JSONDecoder(parse_int=_big_int, parse_constant=_no_constants)
+
+
 def loads_plain(text: str) -> Any:
     """Parse JSON text sent by an untrusted child into plain Python data (raises ValueError)."""
-    return from_json_value(json.loads(text, parse_int=_big_int, parse_constant=_no_constants))
+    if not isinstance(text, str):
+        raise ValueError("plain data must arrive as text")
+    return from_json_value(_DECODER.decode(text))
 
 
 def normalise(x: Any) -> Any:

@@ -379,14 +379,19 @@ class Sandbox:
         self._ensure_started()
         judge = request.mode == "judge"
         expected: list[Any] = []
+        expected_text: list[str | None] = []  # function style: the expected value's JSON, encoded once
         for t in request.tests:
             has = t.has_expected or t.expected is not None
             if not (judge and has):
                 expected.append(_NO_EXPECTED)
+                expected_text.append(None)
             elif request.style == "function":
-                expected.append(plaindata.normalise(t.expected))
+                text = plaindata.dumps_plain(t.expected)
+                expected.append(plaindata.loads_plain(text))
+                expected_text.append(text)
             else:
                 expected.append(t.expected if isinstance(t.expected, str) else str(t.expected))
+                expected_text.append(expected[-1])
         if request.style == "function":
             tests_payload = [plaindata.dumps_plain(list(t.args or [])) for t in request.tests]
         else:
@@ -394,12 +399,7 @@ class Sandbox:
         early = None
         if judge and request.stop_on_first_failure and request.compare.mode != "checker":
             early = {
-                "expected": [
-                    None
-                    if e is _NO_EXPECTED
-                    else (plaindata.dumps_plain(e) if request.style == "function" else e)
-                    for e in expected
-                ],
+                "expected": expected_text,
                 "mode": request.compare.mode,
                 "rel": request.compare.float_rel_tol,
                 "abs": request.compare.float_abs_tol,
