@@ -254,3 +254,22 @@ def test_compare_rules():
     assert text_equal("0.333333", "0.3333333", "float", 1e-5, 0) and not text_equal(
         "a", "b", "float", 1e-5, 0
     )
+
+
+def test_loading_is_charged_to_the_whole_run_not_the_first_test(sandbox):
+    tests = [TestInput(args=[1], expected=1), TestInput(args=[2], expected=2)]
+    slow_import = "import time\ntime.sleep(0.3)\ndef f(x):\n    return x\n"
+    res = sandbox.run(fn(slow_import, tests, limits=Limits(time_s=2, per_test_time_s=0.1)))
+    assert [v.status for v in res.verdicts] == ["pass", "pass"]
+    never_loads = "while True:\n    pass\ndef f(x):\n    return x\n"
+    res = sandbox.run(fn(never_loads, tests, limits=Limits(time_s=1, per_test_time_s=0.1)))
+    assert [v.status for v in res.verdicts] == ["timeout", "timeout"]
+    slow_test = "import time\ndef f(x):\n    time.sleep(x)\n    return x\n"
+    res = sandbox.run(
+        fn(
+            slow_test,
+            [TestInput(args=[0], expected=0), TestInput(args=[0.5], expected=0.5), TestInput(args=[0], expected=0)],
+            limits=Limits(time_s=3, per_test_time_s=0.1),
+        )
+    )
+    assert [v.status for v in res.verdicts] == ["pass", "timeout", "pass"]

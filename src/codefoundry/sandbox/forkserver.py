@@ -623,7 +623,9 @@ class ForkServer:
                 out_cap=out_cap,
                 msg_cap=out_cap * len(chunk) + 4096 * len(chunk) + 65536,
                 on_result=judge_early if style == "function" else None,
-                first_test=i,
+                # the Python function harness reports ("s") when loading is done: until then only the
+                # whole run's limit applies, so slow imports are not charged to the first test
+                first_test=None if style == "function" and lang["mode"] == "python" else i,
             )
             maxrss = max(maxrss, oc.maxrss_kb)
             if oc.iso_error:

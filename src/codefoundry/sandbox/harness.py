@@ -113,7 +113,8 @@ def run_function(code: str, entry_point: str, tests: list[str], first_index: int
         _flush()
         _flush_std()
         _exit(0)
-    _last_flush[0] = _perf_counter()
+    # loading (imports, module-level code) counts against the whole run's limit, not the first test's
+    _send({"e": "s", "i": first_index}, now=True)
     for k, args_text in enumerate(tests):
         idx = first_index + k
         args = _loads_plain(args_text)

@@ -150,14 +150,11 @@ class BuildMinedTests(Stage[Problem, Problem]):
             if not missing:
                 continue
             docstring = ast.get_docstring(function) or ""
+            constants = code_constants(function, _module(problem))  # read-only: shared by every assignment
             for number, assignment in enumerate(assignments(missing, cfg.max_probe_assignments, docstring)):
                 seed = _seed(problem.id, 1000 + number)
                 inputs = probe_inputs(
-                    assignment.apply(params),
-                    seed,
-                    cfg.probe_examples,
-                    cfg.max_input_chars,
-                    code_constants(function, _module(problem)),
+                    assignment.apply(params), seed, cfg.probe_examples, cfg.max_input_chars, constants
                 )
                 if inputs:
                     jobs.append((index, assignment, inputs))

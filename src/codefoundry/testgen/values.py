@@ -109,9 +109,12 @@ def _freeze(value: Any) -> Any:
     return value
 
 
+_STABLE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode  # built once
+
+
 def dumps(value: Any) -> str:
     """Stable text of an encoded value (dedup keys, set-member order)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return _STABLE(value)
 
 
 def size(value: Any) -> int:
