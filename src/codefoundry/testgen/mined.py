@@ -34,7 +34,7 @@ from codefoundry.testgen.inputs import (
     shapes,
     unknown,
 )
-from codefoundry.testgen.label import collect_request, compare_runs, outcomes
+from codefoundry.testgen.label import Outcome, collect_request, compare_runs, outcomes
 from codefoundry.testgen.probe import Assignment, assignments, best, probe_inputs, score
 from codefoundry.testgen.values import dumps
 
@@ -160,12 +160,29 @@ class BuildMinedTests(Stage[Problem, Problem]):
                     jobs.append((index, assignment, inputs))
         if not jobs:
             return chosen, errors
-        limits = self._limits()
-        requests = [collect_request(plans[index][0], inputs, limits) for index, _a, inputs in jobs]
+        # one request per problem carries every assignment's inputs (one child, one load of the code, instead
+        # of one per assignment); the whole-run limit grows with the number of assignments
+        by_problem: dict[int, list[tuple[Assignment, list[Candidate]]]] = defaultdict(list)
+        for index, assignment, inputs in jobs:
+            by_problem[index].append((assignment, inputs))
+        base = self._limits()
+        requests = []
+        for index, parts in by_problem.items():
+            budget = base.time_s * len(parts)
+            limits = base.model_copy(update={"time_s": budget, "cpu_s": budget})
+            requests.append(
+                collect_request(plans[index][0], [c for _a, inputs in parts for c in inputs], limits)
+            )
         results = self.context.sandbox.run_many(requests)
+        split_results: list[tuple[int, Assignment, list[Outcome]]] = []
+        for (index, parts), res in zip(by_problem.items(), results, strict=True):
+            seen_all = outcomes(res, sum(len(inputs) for _a, inputs in parts))
+            start = 0
+            for assignment, inputs in parts:
+                split_results.append((index, assignment, seen_all[start : start + len(inputs)]))
+                start += len(inputs)
         scored: dict[int, list[tuple[Assignment, float, int]]] = defaultdict(list)
-        for (index, assignment, inputs), res in zip(jobs, results, strict=True):
-            seen = outcomes(res, len(inputs))
+        for index, assignment, seen in split_results:
             ok, distinct = score(seen)
             scored[index].append((assignment, ok, distinct))
             errors[index].update(o.error.split(":", 1)[0][:40] or o.status for o in seen if o.status != "ok")
