@@ -273,3 +273,11 @@ def test_loading_is_charged_to_the_whole_run_not_the_first_test(sandbox):
         )
     )
     assert [v.status for v in res.verdicts] == ["pass", "timeout", "pass"]
+
+
+def test_preimport_extra_modules_are_loaded_in_the_workers():
+    code = "import sys\ndef f():\n    return 'colorsys' in sys.modules\n"
+    with Sandbox(SandboxConfig(workers=1)) as plain:
+        assert plain.run(fn(code, [TestInput(args=[])], mode="collect")).verdicts[0].output is False
+    with Sandbox(SandboxConfig(workers=1, preimport_extra=["colorsys"])) as warm:
+        assert warm.run(fn(code, [TestInput(args=[])], mode="collect")).verdicts[0].output is True

@@ -25,6 +25,10 @@ class SandboxConfig(BaseModel):
         default_factory=lambda: list(ALL_LAYERS), description="isolation layers to apply"
     )
     preimport: list[str] = Field(default_factory=lambda: list(DEFAULT_PREIMPORTS))
+    preimport_extra: list[str] = Field(
+        default_factory=list,
+        description="modules pre-imported in addition to `preimport` (e.g. the heavy ones a corpus uses)",
+    )
     uid_base: int = Field(1_900_000_000, ge=1000, description="children of worker i run as uid_base+offset+i")
     tmpfs_mb: int = Field(512, ge=16, description="size of each worker's private scratch tmpfs")
     build_cache: str | None = Field(

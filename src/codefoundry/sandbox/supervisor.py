@@ -80,7 +80,7 @@ class _Worker:
             "uid": uid,
             "tmpfs_mb": cfg.tmpfs_mb,
             "cgroup_name": f"codefoundry-{os.getpid()}-w{index}-{time.monotonic_ns() % 10**9}",
-            "preimport": list(cfg.preimport),
+            "preimport": list(dict.fromkeys([*cfg.preimport, *cfg.preimport_extra])),
         }
         self.proc: subprocess.Popen[bytes] | None = None
         self.hello: dict[str, Any] = {}
