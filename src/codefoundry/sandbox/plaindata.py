@@ -1,8 +1,7 @@
 """Plain data: the only thing a child may hand back, and how it travels as JSON.
 
 Accepted: None, bool, int, float, str, list, tuple (becomes a list), dict, bytes, set/frozenset, matched by
-exact type first. JSON cannot carry a
-few of these, so they travel as one-key tagged objects:
+exact type first. JSON cannot carry a few of these, so they travel as one-key tagged objects:
 
 - ``{"__float__": "nan" | "inf" | "-inf"}`` for non-finite floats,
 - ``{"__bytes__": "<hex>"}`` for bytes,
@@ -13,11 +12,11 @@ few of these, so they travel as one-key tagged objects:
   ``{"__complex__": [re, im]}``: exact numbers other than int/float.
 
 Subclasses of the plain types (``Counter``, ``OrderedDict``, a named tuple, an ``IntEnum`` member, a ``str``
-subclass carrying extra attributes) are copied as what ``json`` would make of them: the content of the
-plain base type, read through the base type's own methods so no override of theirs runs (a "lying"
-``__eq__`` is simply not copied: the supervisor compares plain data only). A generator, ``range``, dict view or builtin/itertools
-iterator becomes the list of the items it yields (at most ``MAX_ITEMS``), so a function written as a
-generator and one returning a list are judged alike.
+subclass carrying extra attributes) are copied as what ``json`` would make of them: the content of the plain
+base type, read through the base type's own methods so no override of theirs runs (a "lying" ``__eq__`` is
+simply not copied: the supervisor compares plain data only). A generator, ``range``, dict view or
+builtin/itertools iterator becomes the list of the items it yields (at most ``MAX_ITEMS``), so a function
+written as a generator and one returning a list are judged alike.
 
 Stdlib only: the same module runs in the child (encoding) and in the supervisor (decoding).
 """
@@ -71,6 +70,8 @@ _complex = complex
 _decimal_str = decimal.Decimal.__str__
 _tuple_iter = tuple.__iter__
 _modules = sys.modules
+_issubclass = issubclass
+_getattr = getattr
 _ITERATORS = frozenset(
     {
         types.GeneratorType,
@@ -129,25 +130,25 @@ def to_plain(x: Any, depth: int = 0) -> Any:
     if t is _Decimal:
         return {"__decimal__": _decimal_str(x)}
     pydecimal = _modules.get("_pydecimal")
-    if pydecimal is not None and t is getattr(pydecimal, "Decimal", None):
+    if pydecimal is not None and t is _getattr(pydecimal, "Decimal", None):
         return {"__decimal__": pydecimal.Decimal.__str__(x)}
-    if issubclass(t, _str):
+    if _issubclass(t, _str):
         return _str.__str__(x)
-    if issubclass(t, _int):
+    if _issubclass(t, _int):
         return to_plain(_int.__int__(x), depth)
-    if issubclass(t, _float):
+    if _issubclass(t, _float):
         return to_plain(_float.__float__(x), depth)
-    if issubclass(t, _bytes):
+    if _issubclass(t, _bytes):
         return {"__bytes__": _bytes.hex(x)}
-    if issubclass(t, _list):
+    if _issubclass(t, _list):
         return [to_plain(v, depth + 1) for v in _list.__iter__(x)]
-    if issubclass(t, _tuple):
+    if _issubclass(t, _tuple):
         return [to_plain(v, depth + 1) for v in _tuple_iter(x)]
-    if issubclass(t, _dict):
+    if _issubclass(t, _dict):
         return to_plain(_dict(_dict.items(x)), depth)
-    if issubclass(t, _frozenset):
+    if _issubclass(t, _frozenset):
         return {"__set__": [to_plain(v, depth + 1) for v in _frozenset.__iter__(x)]}
-    if issubclass(t, _set):
+    if _issubclass(t, _set):
         return {"__set__": [to_plain(v, depth + 1) for v in _set.__iter__(x)]}
     if t in _ITERATORS:
         items = []
