@@ -384,7 +384,7 @@ def _dotted(node: ast.expr) -> str | None:
     return None
 
 
-def _own_nodes(function: ast.AST) -> list[ast.AST]:
+def own_nodes(function: ast.AST) -> list[ast.AST]:
     """Nodes of a function's own scope (not inside nested functions, lambdas or classes)."""
     out: list[ast.AST] = []
     stack = list(ast.iter_child_nodes(function))
@@ -548,7 +548,7 @@ def analyse(code: str, name: str, limits: StaticConfig) -> Analysis | Rejection:
         return Rejection("no_docstring", "")
     if function.decorator_list:
         return Rejection("decorated", ", ".join(ast.unparse(d) for d in function.decorator_list))
-    for node in _own_nodes(function):
+    for node in own_nodes(function):
         if isinstance(node, ast.Await):
             return Rejection("async", f"await at line {node.lineno}")
     for node in ast.walk(tree):

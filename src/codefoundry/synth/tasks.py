@@ -14,7 +14,7 @@ from pydantic import Field
 
 from codefoundry.pipeline.stage import Resources, Stage, StageConfig, StageResult
 from codefoundry.records import Problem, Seed, Solution, Task
-from codefoundry.synth.checks import Analysis, Rejection, StaticConfig, analyse
+from codefoundry.synth.checks import Analysis, Rejection, StaticConfig, analyse, own_nodes
 
 INSTRUCTION = (
     "Implement the Python function `{name}` described below. Keep the signature; the docstring says what "
@@ -87,27 +87,16 @@ def build_problem(seed: Seed, analysis: Analysis) -> Problem:
 
 def is_generator(function: ast.FunctionDef) -> bool:
     """Whether the function's own body yields (nested functions and lambdas excluded)."""
-    stack = list(ast.iter_child_nodes(function))
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.Yield | ast.YieldFrom):
-            return True
-        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
-            stack.extend(ast.iter_child_nodes(node))
-    return False
+    return any(isinstance(node, ast.Yield | ast.YieldFrom) for node in own_nodes(function))
 
 
 def returns_nothing(function: ast.FunctionDef) -> bool:
     """Whether the function never returns a value (no ``return <expr>`` other than ``return None``): a
     procedure whose effect, if any, is on its arguments."""
-    stack = list(ast.iter_child_nodes(function))
-    while stack:
-        node = stack.pop()
-        returned = node.value if isinstance(node, ast.Return) else None
-        if returned is not None and not (isinstance(returned, ast.Constant) and returned.value is None):
+    for node in own_nodes(function):
+        value = node.value if isinstance(node, ast.Return) else None
+        if value is not None and not (isinstance(value, ast.Constant) and value.value is None):
             return False
-        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
-            stack.extend(ast.iter_child_nodes(node))
     return True
 
 
