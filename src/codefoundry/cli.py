@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 from codefoundry.errors import UserError
 
@@ -57,11 +56,11 @@ def run(
     run_dir: Annotated[Path | None, typer.Option(help="Run directory (default: runs/<recipe name>).")] = None,
 ) -> None:
     """Run a recipe to the end, resuming whatever an earlier run of it in RUN_DIR already finished."""
-    from codefoundry.pipeline.progress import RichProgress, print_summary
+    from codefoundry.pipeline.progress import RichProgress, make_console, print_summary
     from codefoundry.pipeline.runner import execute
     from codefoundry.recipe import load_recipe
 
-    console = Console(stderr=False)
+    console = make_console()
     try:
         loaded = load_recipe(recipe)
         path = run_dir or _default_run_dir(loaded.name)
@@ -84,12 +83,12 @@ def preview(
     n: Annotated[int, typer.Option("-n", help="Records entering each stage.", min=1)] = 8,
 ) -> None:
     """Run a recipe on a handful of records (fast) and print the tasks it makes."""
-    from codefoundry.pipeline.progress import RichProgress
+    from codefoundry.pipeline.progress import RichProgress, make_console
     from codefoundry.pipeline.rundir import RunDir
     from codefoundry.pipeline.runner import execute, stage_names
     from codefoundry.recipe import load_recipe
 
-    console = Console()
+    console = make_console()
     try:
         loaded = load_recipe(recipe)
         path = _default_run_dir(loaded.name + ".preview")
@@ -115,7 +114,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
     """Show how far a run got: records and drops per stage, drop reasons, teacher usage."""
-    from codefoundry.pipeline.progress import print_summary, print_teacher_usage
+    from codefoundry.pipeline.progress import make_console, print_summary, print_teacher_usage
     from codefoundry.pipeline.rundir import RunDir
     from codefoundry.pipeline.runner import stage_names
     from codefoundry.pipeline.summary import summarize
@@ -128,7 +127,7 @@ def status(
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return
-    console = Console()
+    console = make_console()
     print_summary(console, summary)
     if teacher:
         print_teacher_usage(console, teacher)

