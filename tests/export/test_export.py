@@ -57,3 +57,31 @@ def test_jsonl_and_parquet_load_with_datasets(exported: Path) -> None:
     assert json.loads(first[1]["expected"]) == {"k": 1.5}
     assert json.loads(first[0]["input"]) == [1, "a"]
     assert first[0]["split"] == "holdout"
+
+
+def test_a_task_met_twice_is_exported_once_and_the_duplicate_listed(tmp_path: Path) -> None:
+    run_dir = RunDir(tmp_path)
+    run_dir.create()
+    first = _problem("isabs", [(["/a"], True)])
+    elsewhere = first.task.model_copy(
+        update={"provenance": Provenance(source="test", path="nt.py", qualname="isabs", method="mine")}
+    )
+    elsewhere = Task.model_validate(elsewhere.model_dump(exclude={"id"}))  # same prompt, another module
+    second = Problem(
+        task=elsewhere,
+        reference=Solution(task_id=elsewhere.id, code="def isabs(p):\n    return p[:1] in '/\\\\'\n"),
+        tests=[TestCase(task_id=elsewhere.id, args=["\\a"], expected=True)],
+    )
+    assert second.id != first.id and second.task.id == first.task.id
+    run_dir.commit_batch("00-x", 0, "k", [first, second, _problem("g", [([1], 1)])], [], 0.0)
+    export_run(run_dir, "00-x", ExportConfig(formats=["jsonl"]))
+    rows = [json.loads(line) for line in (run_dir.export_dir / "rl.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in rows] == [first.id, _problem("g", [([1], 1)]).id]
+    (dup,) = [json.loads(line) for line in (run_dir.export_dir / "duplicates.jsonl").read_text().splitlines()]
+    assert dup["reason"] == "duplicate_task" and dup["problem_id"] == second.id
+    assert dup["kept_problem_id"] == first.id
+
+    from codefoundry.pipeline.summary import summarize
+
+    assert summarize(run_dir, ["00-x"])["final"]["tasks"] == 2
+    assert summarize(run_dir, ["00-x"])["final"]["duplicate_tasks"] == 1

@@ -77,7 +77,9 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
         )
     console.print(table)
     final = summary.get("final", {})
-    console.print(f"verified tasks: [bold]{final.get('tasks', 0)}[/bold]")
+    duplicates = final.get("duplicate_tasks", 0)
+    note = f" ({duplicates} duplicate tasks exported once)" if duplicates else ""
+    console.print(f"verified tasks: [bold]{final.get('tasks', 0)}[/bold]{note}")
     if "tests_per_task" in final:
         t = final["tests_per_task"]
         console.print(

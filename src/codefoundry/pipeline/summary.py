@@ -51,13 +51,20 @@ def _final_figures(run_dir: RunDir, final: str) -> dict[str, Any]:
     tests_per_task: list[int] = []
     holdout_per_task: list[int] = []
     scores: list[float] = []
+    seen: set[str] = set()
+    duplicates = 0
     for raw in run_dir.iter_records(final):
+        task_id = str((raw.get("task") or {}).get("id", ""))
+        if task_id and task_id in seen:  # exported once (see export.unique_tasks)
+            duplicates += 1
+            continue
+        seen.add(task_id)
         tests = raw.get("tests", [])
         tests_per_task.append(len(tests))
         holdout_per_task.append(sum(1 for t in tests if t.get("split") == "holdout"))
         if raw.get("mutation_score") is not None:
             scores.append(float(raw["mutation_score"]))
-    figures: dict[str, Any] = {"tasks": len(tests_per_task)}
+    figures: dict[str, Any] = {"tasks": len(tests_per_task), "duplicate_tasks": duplicates}
     if tests_per_task:
         figures["tests_per_task"] = {
             "min": min(tests_per_task),
