@@ -281,3 +281,17 @@ def test_preimport_extra_modules_are_loaded_in_the_workers():
         assert plain.run(fn(code, [TestInput(args=[])], mode="collect")).verdicts[0].output is False
     with Sandbox(SandboxConfig(workers=1, preimport_extra=["colorsys"])) as warm:
         assert warm.run(fn(code, [TestInput(args=[])], mode="collect")).verdicts[0].output is True
+
+
+def test_requests_pinned_to_workers_see_each_workers_fixed_hash_seed():
+    code = "def f():\n    return [w for w in {'alpha', 'beta', 'gamma', 'delta', 'eps', 'zeta', 'eta'}]\n"
+    orders = []
+    with Sandbox(SandboxConfig(workers=2)) as sb:
+        for worker in (0, 1, 0, 1):
+            res = sb.run(fn(code + f"# {worker}\n", [TestInput(args=[])], mode="collect", worker=worker))
+            orders.append(res.verdicts[0].output)
+    assert orders[0] == orders[2] and orders[1] == orders[3]  # fixed per worker
+    assert orders[0] != orders[1]  # and different between workers
+    with Sandbox(SandboxConfig(workers=1)) as again:  # and the same from one run to the next
+        res = again.run(fn(code, [TestInput(args=[])], mode="collect", worker=0))
+    assert res.verdicts[0].output == orders[0]

@@ -120,3 +120,12 @@ def test_in_place_functions_are_judged_on_their_arguments(context: StageContext)
     wrong = "def insert_sorted(items, value):\n    return sorted(items + [value])\n"
     res = context.sandbox.run(judge_request(kept, wrong, Limits()))
     assert not res.passed
+
+
+def test_output_following_string_hash_order_is_dropped(context: StageContext) -> None:
+    # the two labelling runs are pinned to two fork-servers, which have different string-hash seeds
+    batch = problems(context, "hash_order.py")
+    assert [p.task.entry_point for p in batch] == ["distinct_words"]
+    result = BuildMinedTests(BuildMinedTests.Config(), context).process(batch)
+    assert not result.records
+    assert [d.reason for d in result.drops] == ["nondeterministic"]

@@ -73,6 +73,9 @@ class ExecRequest(BaseModel):
     mode: Literal["collect", "judge"] = "judge"
     stop_on_first_failure: bool = False
     compare: Compare = Field(default_factory=Compare)
+    # pin the request to one fork-server (modulo the worker count): each has its own fixed string-hash seed,
+    # so two runs pinned to different workers see different set iteration orders; None = any free worker
+    worker: int | None = Field(None, ge=0)
 
 
 class TestVerdict(BaseModel):

@@ -15,7 +15,7 @@ import threading
 from codefoundry.sandbox.api import ExecRequest, ExecResult
 from codefoundry.sandbox.plaindata import from_json_value, to_plain
 
-ENGINE_VERSION = "2"  # bump when a change to the engine may change verdicts
+ENGINE_VERSION = "3"  # bump when a change to the engine may change verdicts
 
 
 def request_key(request: ExecRequest) -> str:

@@ -12,7 +12,6 @@ import json
 import logging
 import os
 import pathlib
-import queue
 import select
 import shutil
 import subprocess
@@ -66,6 +65,27 @@ class SandboxError(RuntimeError):
     """The sandbox could not start or lost a worker (never the candidate's fault)."""
 
 
+class _Pool:
+    """The free workers; ``get`` takes any of them, or waits for one worker in particular."""
+
+    def __init__(self) -> None:
+        self._free: list[Any] = []
+        self._changed = threading.Condition()
+
+    def put(self, worker: Any) -> None:
+        with self._changed:
+            self._free.append(worker)
+            self._changed.notify_all()
+
+    def get(self, index: int | None = None) -> Any:
+        with self._changed:
+            while True:
+                for position, worker in enumerate(self._free):
+                    if index is None or worker.index == index:
+                        return self._free.pop(position)
+                self._changed.wait()
+
+
 class _Worker:
     """One fork-server process and the pipe pair to it."""
 
@@ -87,9 +107,16 @@ class _Worker:
         self.start()
 
     def start(self) -> None:
-        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
+        # each worker has its own fixed string-hash seed: runs are reproducible, and a request pinned to
+        # another worker (ExecRequest.worker) sees another set iteration order. -s -P instead of -I, which
+        # would ignore PYTHONHASHSEED; the environment is built here and holds nothing else of Python's.
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "PYTHONHASHSEED": str(self.index + 1),
+        }
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-c", _BOOT.format(src=_SRC_DIR), json.dumps(self.server_cfg)],
+            [sys.executable, "-s", "-P", "-c", _BOOT.format(src=_SRC_DIR), json.dumps(self.server_cfg)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
@@ -172,7 +199,7 @@ class Sandbox:
         self.config = config or SandboxConfig()
         self._cache = ResultCache(cache_path) if cache_path is not None else None
         self._workers: list[_Worker] = []
-        self._free: queue.Queue[_Worker] = queue.Queue()
+        self._free = _Pool()
         self._start_lock = threading.Lock()
         self._layers: dict[str, LayerReport] = {}
         self._scratch_parent: str | None = None
@@ -282,7 +309,7 @@ class Sandbox:
         for w in self._workers:
             w.close()
         self._workers = []
-        self._free = queue.Queue()
+        self._free = _Pool()
         if self._scratch_parent:
             shutil.rmtree(self._scratch_parent, ignore_errors=True)
             self._scratch_parent = None
@@ -420,7 +447,7 @@ class Sandbox:
         budget = (
             request.limits.time_s + (lang.compile_time_s if lang.compile else 0) + self.config.server_grace_s
         )
-        w = self._free.get()
+        w = self._free.get(None if request.worker is None else request.worker % len(self._workers))
         try:
             resp = w.call(req, timeout=budget)
         finally:

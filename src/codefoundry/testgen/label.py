@@ -3,9 +3,10 @@
 The second run is a different child with the tests in reverse order and a module-level padding allocation
 appended to the code, so outputs that depend on object addresses (``id()``, default ``hash()``/``repr()`` of
 objects), on state carried from earlier calls, or on the order tests run in come out different and the
-problem is dropped as ``nondeterministic``. Both runs share the fork-server's hash seed, so string-hash order
-(iterating a set of strings) is only caught if the sandbox's workers differ in hash seed; outputs that are
-sets are stored in canonical (sorted) form, so set-valued results themselves are safe.
+problem is dropped as ``nondeterministic``. The two runs are pinned to two different fork-servers, which have
+different fixed string-hash seeds, so an output that depends on the iteration order of a set of strings is
+caught too (with a single worker it is not). Outputs that are sets are stored in canonical (sorted) form, so
+set-valued results themselves are safe.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ def collect_request(
         tests=[TestInput(args=decode(c.args)) for c in order],
         limits=limits,
         mode="collect",
+        worker=1 if perturb else 0,  # another fork-server, so another string-hash seed
     )
 
 

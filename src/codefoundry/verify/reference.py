@@ -2,8 +2,9 @@
 
 Labelling already ran the reference twice in collect mode; this is the independent check in judge mode, the
 way any candidate solution will be judged later (the supervisor compares outputs with the stored expected
-values after their JSON round trip). The second run has the tests in reverse order, so it is a different
-request (never a cache hit) and catches order-dependent state.
+values after their JSON round trip). The second run has the tests in reverse order on another fork-server
+(another string-hash seed), so it is a different request (never a cache hit) and catches order-dependent
+state.
 """
 
 from __future__ import annotations
@@ -29,9 +30,16 @@ class VerifyReferenceConfig(StageConfig):
 
 
 def judge_request(
-    problem: Problem, code: str, limits: Limits, *, reverse: bool = False, stop: bool = False
+    problem: Problem,
+    code: str,
+    limits: Limits,
+    *,
+    reverse: bool = False,
+    stop: bool = False,
+    worker: int | None = None,
 ) -> ExecRequest:
-    """A judge-mode request of ``code`` against all of the problem's tests (optionally in reverse)."""
+    """A judge-mode request of ``code`` against all of the problem's tests (optionally in reverse, optionally
+    pinned to one fork-server, i.e. one string-hash seed)."""
     tests = list(reversed(problem.tests)) if reverse else list(problem.tests)
     code, entry_point = call_target(problem.task, code)
     return ExecRequest(
@@ -46,6 +54,7 @@ def judge_request(
         limits=limits,
         mode="judge",
         stop_on_first_failure=stop,
+        worker=worker,
     )
 
 
@@ -84,7 +93,7 @@ class VerifyReference(Stage[Problem, Problem]):
             else:
                 todo.append(problem)
         requests = [
-            judge_request(p, p.reference.code, limits, reverse=bool(run % 2))  # type: ignore[union-attr]
+            judge_request(p, p.reference.code, limits, reverse=bool(run % 2), worker=run)  # type: ignore[union-attr]
             for p in todo
             for run in range(cfg.runs)
         ]
