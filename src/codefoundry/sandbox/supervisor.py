@@ -69,15 +69,15 @@ class _Pool:
     """The free workers; ``get`` takes any of them, or waits for one worker in particular."""
 
     def __init__(self) -> None:
-        self._free: list[Any] = []
+        self._free: list[_Worker] = []
         self._changed = threading.Condition()
 
-    def put(self, worker: Any) -> None:
+    def put(self, worker: _Worker) -> None:
         with self._changed:
             self._free.append(worker)
             self._changed.notify_all()
 
-    def get(self, index: int | None = None) -> Any:
+    def get(self, index: int | None = None) -> _Worker:
         with self._changed:
             while True:
                 for position, worker in enumerate(self._free):

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import ast
 from collections import Counter, defaultdict
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -34,7 +35,7 @@ from codefoundry.testgen.inputs import (
     shapes,
     unknown,
 )
-from codefoundry.testgen.label import Outcome, collect_request, compare_runs, outcomes
+from codefoundry.testgen.label import collect_request, compare_runs, outcomes
 from codefoundry.testgen.probe import Assignment, assignments, best, probe_inputs, score
 from codefoundry.testgen.values import dumps
 
@@ -61,6 +62,18 @@ class BuildMinedTestsConfig(StageConfig):
     memory_mb: int = Field(512, gt=0)
 
 
+@dataclass
+class _Plan:
+    """A problem ready for input generation: its parameters, doctest calls, function and code constants
+    (computed once: probing and input generation both read them)."""
+
+    problem: Problem
+    params: list[Param]
+    calls: list[list[Any]]
+    function: ast.FunctionDef
+    constants: dict[str, list[Any]]
+
+
 class BuildMinedTests(Stage[Problem, Problem]):
     """Doctest, boundary and hypothesis inputs (types probed when unknown), labelled twice by the reference."""
 
@@ -79,7 +92,7 @@ class BuildMinedTests(Stage[Problem, Problem]):
 
     def process(self, batch: list[Problem]) -> StageResult[Problem]:
         result: StageResult[Problem] = StageResult()
-        plans: list[tuple[Problem, list[Param], list[list], ast.FunctionDef]] = []
+        plans: list[_Plan] = []
         for problem in batch:
             plan = self._plan(problem)
             if isinstance(plan, Drop):
@@ -88,17 +101,16 @@ class BuildMinedTests(Stage[Problem, Problem]):
                 plans.append(plan)
         chosen, probe_errors = self._probe(plans)
         labelled_inputs: list[tuple[Problem, list[Candidate], dict[str, int], str]] = []
-        for index, ((problem, params, calls, function), assignment) in enumerate(
-            zip(plans, chosen, strict=True)
-        ):
+        for index, (plan, assignment) in enumerate(zip(plans, chosen, strict=True)):
+            problem = plan.problem
             if assignment is None:
-                names = ", ".join(p.name for p in unknown(params))
+                names = ", ".join(p.name for p in unknown(plan.params))
                 errors = ", ".join(f"{k} x{v}" for k, v in probe_errors[index].most_common(3))
                 detail = f"no probed types work for: {names}; errors: {errors}"
                 result.drops.append(self.drop(problem, "no_valid_inputs", detail))
                 continue
-            typed = assignment.apply(params) if assignment.types else params
-            candidates, counts = self._candidates(problem, typed, calls, function)
+            typed = assignment.apply(plan.params) if assignment.types else plan.params
+            candidates, counts = self._candidates(plan, typed)
             if not candidates:
                 result.drops.append(self.drop(problem, "no_valid_inputs", "no plain-data inputs"))
                 continue
@@ -121,7 +133,7 @@ class BuildMinedTests(Stage[Problem, Problem]):
         return result
 
     # ------------------------------------------------------------------------------------------ steps
-    def _plan(self, problem: Problem) -> tuple[Problem, list[Param], list[list], ast.FunctionDef] | Drop:
+    def _plan(self, problem: Problem) -> _Plan | Drop:
         if problem.reference is None:
             return self.drop(problem, "no_reference")
         try:
@@ -133,28 +145,29 @@ class BuildMinedTests(Stage[Problem, Problem]):
             return self.drop(problem, "no_function", problem.task.entry_point)
         docstring = ast.get_docstring(function) or ""
         calls = doctest_calls(docstring, function)
-        return problem, parameters(function, calls), calls, function
+        return _Plan(problem, parameters(function, calls), calls, function, code_constants(function, tree))
 
-    def _probe(
-        self, plans: list[tuple[Problem, list[Param], list[list], ast.FunctionDef]]
-    ) -> tuple[list[Assignment | None], list[Counter[str]]]:
+    def _probe(self, plans: list[_Plan]) -> tuple[list[Assignment | None], list[Counter[str]]]:
         """The chosen assignment per problem (empty when nothing needs probing), and the errors the probes
         met (by exception type); one run_many for all."""
         cfg = self.config
         chosen: list[Assignment | None] = []
         errors: list[Counter[str]] = [Counter() for _ in plans]
         jobs: list[tuple[int, Assignment, list[Candidate]]] = []
-        for index, (problem, params, _calls, function) in enumerate(plans):
-            missing = unknown(params)
+        for index, plan in enumerate(plans):
+            missing = unknown(plan.params)
             chosen.append(Assignment({}))
             if not missing:
                 continue
-            docstring = ast.get_docstring(function) or ""
-            constants = code_constants(function, _module(problem))  # read-only: shared by every assignment
+            docstring = ast.get_docstring(plan.function) or ""
             for number, assignment in enumerate(assignments(missing, cfg.max_probe_assignments, docstring)):
-                seed = _seed(problem.id, 1000 + number)
+                seed = _seed(plan.problem.id, 1000 + number)
                 inputs = probe_inputs(
-                    assignment.apply(params), seed, cfg.probe_examples, cfg.max_input_chars, constants
+                    assignment.apply(plan.params),
+                    seed,
+                    cfg.probe_examples,
+                    cfg.max_input_chars,
+                    plan.constants,
                 )
                 if inputs:
                     jobs.append((index, assignment, inputs))
@@ -171,40 +184,38 @@ class BuildMinedTests(Stage[Problem, Problem]):
             budget = base.time_s * len(parts)
             limits = base.model_copy(update={"time_s": budget, "cpu_s": budget})
             requests.append(
-                collect_request(plans[index][0], [c for _a, inputs in parts for c in inputs], limits)
+                collect_request(plans[index].problem, [c for _a, inputs in parts for c in inputs], limits)
             )
         results = self.context.sandbox.run_many(requests)
-        split_results: list[tuple[int, Assignment, list[Outcome]]] = []
+        scored: dict[int, list[tuple[Assignment, float, int]]] = defaultdict(list)
         for (index, parts), res in zip(by_problem.items(), results, strict=True):
             seen_all = outcomes(res, sum(len(inputs) for _a, inputs in parts))
             start = 0
-            for assignment, inputs in parts:
-                split_results.append((index, assignment, seen_all[start : start + len(inputs)]))
+            for assignment, inputs in parts:  # each assignment's share of the one request, in order
+                seen = seen_all[start : start + len(inputs)]
                 start += len(inputs)
-        scored: dict[int, list[tuple[Assignment, float, int]]] = defaultdict(list)
-        for index, assignment, seen in split_results:
-            ok, distinct = score(seen)
-            scored[index].append((assignment, ok, distinct))
-            errors[index].update(o.error.split(":", 1)[0][:40] or o.status for o in seen if o.status != "ok")
-        for index, (_problem, params, _calls, _function) in enumerate(plans):
-            if unknown(params):
+                ok, distinct = score(seen)
+                scored[index].append((assignment, ok, distinct))
+                errors[index].update(
+                    o.error.split(":", 1)[0][:40] or o.status for o in seen if o.status != "ok"
+                )
+        for index, plan in enumerate(plans):
+            if unknown(plan.params):
                 chosen[index] = best(scored.get(index, []), cfg.probe_min_ok)
         return chosen, errors
 
-    def _candidates(
-        self, problem: Problem, params: list[Param], calls: list[list], function: ast.FunctionDef
-    ) -> tuple[list[Candidate], dict[str, int]]:
+    def _candidates(self, plan: _Plan, params: list[Param]) -> tuple[list[Candidate], dict[str, int]]:
         cfg = self.config
-        constants = code_constants(function, _module(problem))
+        constants = plan.constants
         found: dict[str, Candidate] = {}
-        for args in calls:
+        for args in plan.calls:
             add(found, args, "doctest", cfg.max_input_chars)
         generated_origin = "probe" if any(p.source == "probe" for p in params) else "hypothesis"
         for number, shape in enumerate(shapes(params)):
             for args in boundary_inputs(shape, cfg.boundary_examples, constants):
                 add(found, args, "boundary", cfg.max_input_chars)
             for args in hypothesis_inputs(
-                shape, cfg.hypothesis_examples, _seed(problem.id, number), constants
+                shape, cfg.hypothesis_examples, _seed(plan.problem.id, number), constants
             ):
                 add(found, args, generated_origin, cfg.max_input_chars)
         candidates = list(found.values())
@@ -304,11 +315,6 @@ def _echoed_argument(usable: list[tuple[Candidate, object, float]]) -> int | Non
         if all(dumps(c.args[position]) == dumps(out) for c, out, _t in usable):
             return position
     return None
-
-
-def _module(problem: Problem) -> ast.Module:
-    assert problem.reference is not None
-    return ast.parse(problem.reference.code)
 
 
 def _seed(problem_id: str, salt: int) -> int:
