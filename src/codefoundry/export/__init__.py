@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
 
 from codefoundry.export.rl import rl_row
 from codefoundry.export.sft import sft_row
@@ -12,30 +14,40 @@ from codefoundry.recipe import ExportConfig
 from codefoundry.records import Problem
 
 DUPLICATES = "duplicates.jsonl"
+T = TypeVar("T")
 
 
-def unique_tasks(problems: list[Problem]) -> tuple[list[Problem], list[dict[str, str]]]:
-    """The first problem of each task (by task id, in record order) and a row for every later one.
+def first_per_task(items: Iterable[T], task_id: Callable[[T], str]) -> tuple[list[T], list[tuple[T, T]]]:
+    """The first item of each task (by task id, in order), and (later item, the first one) for the rest.
 
     The same prompt can come from two places (a function copied between modules, or ``ntpath.isabs`` and
     ``posixpath.isabs``, whose docstrings are the same while their tests are not): one task, one example.
+    The run summary counts tasks with the same rule.
     """
-    kept: dict[str, Problem] = {}
-    duplicates: list[dict[str, str]] = []
-    for problem in problems:
-        first = kept.setdefault(problem.task.id, problem)
-        if first is not problem:
-            duplicates.append(
-                {
-                    "reason": "duplicate_task",
-                    "task_id": problem.task.id,
-                    "problem_id": problem.id,
-                    "kept_problem_id": first.id,
-                    "source": f"{problem.task.provenance.path}:{problem.task.provenance.qualname}",
-                    "kept_source": f"{first.task.provenance.path}:{first.task.provenance.qualname}",
-                }
-            )
+    kept: dict[str, T] = {}
+    duplicates: list[tuple[T, T]] = []
+    for item in items:
+        first = kept.setdefault(task_id(item), item)
+        if first is not item:
+            duplicates.append((item, first))
     return list(kept.values()), duplicates
+
+
+def unique_tasks(problems: list[Problem]) -> tuple[list[Problem], list[dict[str, str]]]:
+    """The first problem of each task and a row (with the one kept) for every later one."""
+    kept, duplicates = first_per_task(problems, lambda problem: problem.task.id)
+    rows = [
+        {
+            "reason": "duplicate_task",
+            "task_id": problem.task.id,
+            "problem_id": problem.id,
+            "kept_problem_id": first.id,
+            "source": f"{problem.task.provenance.path}:{problem.task.provenance.qualname}",
+            "kept_source": f"{first.task.provenance.path}:{first.task.provenance.qualname}",
+        }
+        for problem, first in duplicates
+    ]
+    return kept, rows
 
 
 def export_run(run_dir: RunDir, final_stage: str, config: ExportConfig) -> list[Path]:

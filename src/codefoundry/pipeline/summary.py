@@ -51,20 +51,19 @@ def _final_figures(run_dir: RunDir, final: str) -> dict[str, Any]:
     tests_per_task: list[int] = []
     holdout_per_task: list[int] = []
     scores: list[float] = []
-    seen: set[str] = set()
-    duplicates = 0
-    for raw in run_dir.iter_records(final):
-        task_id = str((raw.get("task") or {}).get("id", ""))
-        if task_id and task_id in seen:  # exported once (see export.unique_tasks)
-            duplicates += 1
-            continue
-        seen.add(task_id)
+    from codefoundry.export import first_per_task
+
+    # counted as exported: one example per task
+    records, duplicates = first_per_task(
+        run_dir.iter_records(final), lambda raw: str((raw.get("task") or {}).get("id") or id(raw))
+    )
+    for raw in records:
         tests = raw.get("tests", [])
         tests_per_task.append(len(tests))
         holdout_per_task.append(sum(1 for t in tests if t.get("split") == "holdout"))
         if raw.get("mutation_score") is not None:
             scores.append(float(raw["mutation_score"]))
-    figures: dict[str, Any] = {"tasks": len(tests_per_task), "duplicate_tasks": duplicates}
+    figures: dict[str, Any] = {"tasks": len(tests_per_task), "duplicate_tasks": len(duplicates)}
     if tests_per_task:
         figures["tests_per_task"] = {
             "min": min(tests_per_task),
