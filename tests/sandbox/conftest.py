@@ -8,12 +8,11 @@ import pathlib
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from codefoundry.sandbox import ExecRequest, Sandbox, SandboxConfig
+from codefoundry.sandbox import ExecRequest
 
 RUNNER = pathlib.Path(__file__).with_name("hostile_runner.py")
 
@@ -24,12 +23,6 @@ def _can_confine() -> str:
     if shutil.which("unshare") is None:
         return "util-linux unshare not found"
     return ""
-
-
-@pytest.fixture(scope="session")
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(SandboxConfig(workers=2)) as sb:
-        yield sb
 
 
 @pytest.fixture()

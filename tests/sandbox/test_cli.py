@@ -88,7 +88,7 @@ def test_doctor_lists_layers_and_languages():
 
 
 def test_humaneval_writes_results(tmp_path):
-    from codefoundry.sandbox.humaneval import load_problems
+    from codefoundry.eval.humaneval import load_problems
 
     probs = load_problems()
     samples = tmp_path / "samples.jsonl"

@@ -10,7 +10,7 @@ import pytest
 
 from codefoundry.teacher.client import Completion, TeacherClient
 from codefoundry.teacher.config import TeacherConfig
-from codefoundry.teacher.testing import ScriptedServer
+from codefoundry.testing.teacher_server import ScriptedServer
 
 
 @pytest.fixture

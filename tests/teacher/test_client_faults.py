@@ -20,7 +20,7 @@ from codefoundry.teacher.client import (
     parse_retry_after,
 )
 from codefoundry.teacher.parse import extract_code, extract_json
-from codefoundry.teacher.testing import ScriptedServer
+from codefoundry.testing.teacher_server import ScriptedServer
 
 from .conftest import chat, fast_config, user
 

@@ -20,7 +20,7 @@ from codefoundry.teacher.accounting import Accounting, usage_summary
 from codefoundry.teacher.cache import TeacherCache
 from codefoundry.teacher.client import TeacherClient, TeacherRequest
 from codefoundry.teacher.config import Sampling, TeacherConfig
-from codefoundry.teacher.testing import ScriptedServer, count_tokens
+from codefoundry.testing.teacher_server import ScriptedServer, count_tokens
 
 from . import resume_worker
 from .conftest import chat, fast_config, user

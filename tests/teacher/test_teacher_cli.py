@@ -11,7 +11,7 @@ import yaml
 from typer.testing import CliRunner
 
 from codefoundry.teacher.cli import app
-from codefoundry.teacher.testing import ScriptedServer
+from codefoundry.testing.teacher_server import ScriptedServer
 
 
 def _recipe(tmp_path: Path, teachers: dict[str, dict[str, object]]) -> Path:

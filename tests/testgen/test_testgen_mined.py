@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from codefoundry.mine.functions import MineFunctions
+from codefoundry.mine.tasks import MakeTasks
 from codefoundry.pipeline.stage import StageContext
 from codefoundry.records import Problem
 from codefoundry.sandbox import Sandbox, SandboxConfig
-from codefoundry.synth.mine import MineFunctions
-from codefoundry.synth.tasks import MakeTasks
 from codefoundry.testgen.mined import BuildMinedTests
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "mining"
@@ -114,8 +114,8 @@ def test_in_place_functions_are_judged_on_their_arguments(context: StageContext)
     verified = VerifyReference(VerifyReference.Config(), context).process([kept])
     assert verified.records and not verified.drops
     # a solution that returns the right list but leaves the argument alone fails
+    from codefoundry.judge.requests import judge_request
     from codefoundry.sandbox.api import Limits
-    from codefoundry.verify.reference import judge_request
 
     wrong = "def insert_sorted(items, value):\n    return sorted(items + [value])\n"
     res = context.sandbox.run(judge_request(kept, wrong, Limits()))

@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+from codefoundry.judge.codec import decode, dumps, encode
+from codefoundry.judge.split import split
 from codefoundry.records import TestCase
 from codefoundry.testgen.doctests import doctest_calls
 from codefoundry.testgen.inputs import (
@@ -21,10 +23,8 @@ from codefoundry.testgen.inputs import (
     storable,
     value_pool,
 )
-from codefoundry.testgen.mined import split
 from codefoundry.testgen.probe import assignments, probe_inputs
 from codefoundry.testgen.types import candidates_for, normalise_annotation, strategy, value_type
-from codefoundry.testgen.values import decode, dumps, encode
 
 SOURCE = '''
 def clamp(value, low=0, high=10):
@@ -110,13 +110,13 @@ def test_draws_do_not_depend_on_hash_seed_or_loaded_modules() -> None:
     script = (
         "from codefoundry.testgen.draw import draw\n"
         "from codefoundry.testgen.types import strategy\n"
-        "from codefoundry.testgen.values import encode, dumps\n"
+        "from codefoundry.judge.codec import encode, dumps\n"
         "print(dumps(encode(draw(strategy('tuple[set[str], dict[str, int], float]'), 25, 99))))\n"
     )
     outputs = set()
     for hash_seed, extra in (
         ("1", ""),
-        ("2", "import codefoundry.synth.checks, codefoundry.verify.mutants\n"),
+        ("2", "import codefoundry.mine.checks, codefoundry.verify.mutants\n"),
     ):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
         run = subprocess.run(

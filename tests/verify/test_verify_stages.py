@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from codefoundry.mine.functions import MineFunctions
+from codefoundry.mine.tasks import MakeTasks
 from codefoundry.pipeline.stage import StageContext
 from codefoundry.records import Problem
 from codefoundry.sandbox import Sandbox, SandboxConfig
-from codefoundry.synth.mine import MineFunctions
-from codefoundry.synth.tasks import MakeTasks
 from codefoundry.testgen.mined import BuildMinedTests
 from codefoundry.verify.mutation import MutationGate
 from codefoundry.verify.reference import VerifyReference

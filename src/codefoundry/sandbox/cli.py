@@ -180,7 +180,7 @@ def humaneval(
     workers: Annotated[int | None, typer.Option("--workers", help="fork-servers (default: cores)")] = None,
 ) -> None:
     """Score HumanEval-format samples; writes <SAMPLES>_results.jsonl and prints pass@1."""
-    from codefoundry.sandbox import humaneval as he
+    from codefoundry.eval import humaneval as he
 
     if not samples.is_file():
         _fail(f"{samples}: samples file not found")

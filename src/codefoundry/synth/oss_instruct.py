@@ -15,10 +15,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from codefoundry.judge.split import split
 from codefoundry.pipeline.stage import Resources, Stage, StageConfig, StageResult
 from codefoundry.records import Drop, Problem, Provenance, Seed, Solution, Task, TestCase
 from codefoundry.sandbox.api import ExecRequest, Limits, TestInput
-from codefoundry.testgen.mined import split
 
 SYSTEM_PROMPT = (
     "You write clear, self-contained Python programming exercises with correct solutions and tests."

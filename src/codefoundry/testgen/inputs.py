@@ -17,6 +17,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
+from codefoundry.judge.codec import NotPlain, dumps, encode
 from codefoundry.testgen.draw import draw
 from codefoundry.testgen.types import (
     boundary_values,
@@ -26,7 +27,6 @@ from codefoundry.testgen.types import (
     strategy,
     value_type,
 )
-from codefoundry.testgen.values import NotPlain, dumps, encode
 
 _MISSING = object()
 POOL_SIZE = 200

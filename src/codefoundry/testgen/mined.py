@@ -19,10 +19,13 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from codefoundry.judge.codec import dumps
+from codefoundry.judge.requests import collect_request
+from codefoundry.judge.split import split
+from codefoundry.mine.checks import find_function
 from codefoundry.pipeline.stage import Resources, Stage, StageConfig, StageResult
 from codefoundry.records import Drop, Problem, TestCase
 from codefoundry.sandbox.api import Limits
-from codefoundry.synth.checks import find_function
 from codefoundry.testgen.doctests import doctest_calls
 from codefoundry.testgen.inputs import (
     Candidate,
@@ -35,9 +38,8 @@ from codefoundry.testgen.inputs import (
     shapes,
     unknown,
 )
-from codefoundry.testgen.label import collect_request, compare_runs, outcomes
+from codefoundry.testgen.label import compare_runs, outcomes
 from codefoundry.testgen.probe import Assignment, assignments, best, probe_inputs, score
-from codefoundry.testgen.values import dumps
 
 ORIGIN_RANK = {"doctest": 0, "boundary": 1, "probe": 2, "hypothesis": 3}
 
@@ -119,8 +121,8 @@ class BuildMinedTests(Stage[Problem, Problem]):
         limits = self._limits()
         requests = []
         for problem, candidates, _counts, _probed in labelled_inputs:
-            requests.append(collect_request(problem, candidates, limits))
-            requests.append(collect_request(problem, candidates, limits, perturb=True))
+            requests.append(collect_request(problem, [c.args for c in candidates], limits))
+            requests.append(collect_request(problem, [c.args for c in candidates], limits, perturb=True))
         results = self.context.sandbox.run_many(requests)
         for index, (problem, candidates, counts, probed) in enumerate(labelled_inputs):
             first = outcomes(results[2 * index], len(candidates))
@@ -184,7 +186,7 @@ class BuildMinedTests(Stage[Problem, Problem]):
             budget = base.time_s * len(parts)
             limits = base.model_copy(update={"time_s": budget, "cpu_s": budget})
             requests.append(
-                collect_request(plans[index].problem, [c for _a, inputs in parts for c in inputs], limits)
+                collect_request(plans[index].problem, [c.args for _a, inputs in parts for c in inputs], limits)
             )
         results = self.context.sandbox.run_many(requests)
         scored: dict[int, list[tuple[Assignment, float, int]]] = defaultdict(list)
@@ -290,22 +292,6 @@ def select(
                 picked.append(group[depth])
         depth += 1
     return picked
-
-
-def split(tests: list[TestCase], holdout_fraction: float) -> list[TestCase]:
-    """Mark a share of tests ``holdout``, chosen by test id (stable); keep at least one on each side."""
-    if not tests:
-        return tests
-    out = []
-    for test in tests:
-        held = int(test.id[:8], 16) / 0xFFFFFFFF < holdout_fraction
-        out.append(test.model_copy(update={"split": "holdout" if held else "visible"}))
-    if holdout_fraction > 0 and len(out) >= 2:
-        if all(t.split == "holdout" for t in out):
-            out[0] = out[0].model_copy(update={"split": "visible"})
-        if all(t.split == "visible" for t in out):
-            out[-1] = out[-1].model_copy(update={"split": "holdout"})
-    return out
 
 
 def _echoed_argument(usable: list[tuple[Candidate, object, float]]) -> int | None:

@@ -12,6 +12,7 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
+from codefoundry.judge.codec import dumps
 from codefoundry.testgen.inputs import (
     Candidate,
     Param,
@@ -22,7 +23,6 @@ from codefoundry.testgen.inputs import (
 )
 from codefoundry.testgen.label import Outcome
 from codefoundry.testgen.types import CANDIDATE_TYPES, boundary_values, candidates_for
-from codefoundry.testgen.values import dumps
 
 PROBE_CONSTANT_ROWS = 4  # probe inputs made of the code's own constants, per assignment
 

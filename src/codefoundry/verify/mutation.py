@@ -14,11 +14,11 @@ from typing import Literal
 
 from pydantic import Field
 
+from codefoundry.judge.requests import judge_request
 from codefoundry.pipeline.stage import Resources, Stage, StageConfig, StageResult
 from codefoundry.records import Problem
 from codefoundry.sandbox.api import ExecResult, Limits
 from codefoundry.verify.mutants import Mutant, generate, select
-from codefoundry.verify.reference import judge_request
 
 
 class MutationGateConfig(StageConfig):

@@ -13,11 +13,10 @@ from typing import Literal
 
 from pydantic import Field
 
+from codefoundry.judge.requests import failures, judge_request
 from codefoundry.pipeline.stage import Resources, Stage, StageConfig, StageResult
 from codefoundry.records import Problem
-from codefoundry.sandbox.api import ExecRequest, ExecResult, Limits, TestInput
-from codefoundry.testgen.observe import call_target
-from codefoundry.testgen.values import decode
+from codefoundry.sandbox.api import Limits
 
 
 class VerifyReferenceConfig(StageConfig):
@@ -27,47 +26,6 @@ class VerifyReferenceConfig(StageConfig):
     per_test_time_s: float = Field(1.0, gt=0)
     time_s: float = Field(20.0, gt=0)
     memory_mb: int = Field(512, gt=0)
-
-
-def judge_request(
-    problem: Problem,
-    code: str,
-    limits: Limits,
-    *,
-    reverse: bool = False,
-    stop: bool = False,
-    worker: int | None = None,
-) -> ExecRequest:
-    """A judge-mode request of ``code`` against all of the problem's tests (optionally in reverse, optionally
-    pinned to one fork-server, i.e. one string-hash seed)."""
-    tests = list(reversed(problem.tests)) if reverse else list(problem.tests)
-    code, entry_point = call_target(problem.task, code)
-    return ExecRequest(
-        language="python",
-        style="function",
-        code=code,
-        entry_point=entry_point,
-        tests=[
-            TestInput(args=decode(t.args or []), expected=decode(t.expected), has_expected=True)
-            for t in tests
-        ],
-        limits=limits,
-        mode="judge",
-        stop_on_first_failure=stop,
-        worker=worker,
-    )
-
-
-def failures(problem: Problem, result: ExecResult, *, reversed_order: bool = False) -> list[str]:
-    """Human-readable failing verdicts (test id, status, error) of one judged run."""
-    tests = list(reversed(problem.tests)) if reversed_order else list(problem.tests)
-    out = []
-    for test, verdict in zip(tests, result.verdicts, strict=False):
-        if verdict.status != "pass":
-            out.append(f"{test.id}: {verdict.status} {verdict.error[:120]}".strip())
-    if len(result.verdicts) < len(tests):
-        out.append(f"{len(tests) - len(result.verdicts)} tests without a verdict ({result.status})")
-    return out
 
 
 class VerifyReference(Stage[Problem, Problem]):

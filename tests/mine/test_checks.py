@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from codefoundry.mine.functions import MineFunctions
+from codefoundry.mine.tasks import MakeTasks
 from codefoundry.pipeline.stage import StageContext
 from codefoundry.records import Provenance, Seed
-from codefoundry.synth.mine import MineFunctions
-from codefoundry.synth.tasks import MakeTasks
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "mining"
 

@@ -7,10 +7,10 @@ from typing import Literal
 
 from pydantic import Field
 
+from codefoundry.mine.corpus import Corpus, StdlibCorpus
+from codefoundry.mine.extract import SourceError, extract_functions, read_source
 from codefoundry.pipeline.stage import Resources, Stage, StageConfig, StageResult
 from codefoundry.records import Provenance, Seed, SourceFile
-from codefoundry.synth.corpus import Corpus, StdlibCorpus
-from codefoundry.synth.extract import SourceError, extract_functions, read_source
 
 
 class MineFunctionsConfig(StageConfig):

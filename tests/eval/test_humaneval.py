@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from codefoundry.sandbox.humaneval import convert_check, judge_result, load_problems
+from codefoundry.eval.humaneval import convert_check, judge_result, load_problems
 
 
 def test_conversion_covers_most_problems():
@@ -37,7 +37,7 @@ def test_wrong_and_forged_completions_fail(sandbox):
         ("    return 0.0\n", False),
         (forged, False),
     ):
-        from codefoundry.sandbox.humaneval import build_request
+        from codefoundry.eval.humaneval import build_request
 
         res = sandbox.run(build_request(p, completion))
         assert judge_result(p, res)[0] is want, completion

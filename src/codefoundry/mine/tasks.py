@@ -12,9 +12,9 @@ from typing import Literal
 
 from pydantic import Field
 
+from codefoundry.mine.checks import Analysis, Rejection, StaticConfig, analyse, own_nodes
 from codefoundry.pipeline.stage import Resources, Stage, StageConfig, StageResult
 from codefoundry.records import Problem, Seed, Solution, Task
-from codefoundry.synth.checks import Analysis, Rejection, StaticConfig, analyse, own_nodes
 
 INSTRUCTION = (
     "Implement the Python function `{name}` described below. Keep the signature; the docstring says what "

@@ -7,7 +7,7 @@ client interleaves its calls: a prompt containing ``[[fault: 429:1, 500, ok]]`` 
 on its first attempt, a 500 on the second and an answer from the third on. Every request is recorded (with
 its headers) so tests can count calls and check what reached the server.
 
-Run ``python -m codefoundry.teacher.testing --latency 0.05`` to serve one in a process of its own; it prints
+Run ``python -m codefoundry.testing.teacher_server --latency 0.05`` to serve one in a process of its own; it prints
 its base URL on the first line of stdout.
 """
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from codefoundry.mine.extract import extract_functions
+from codefoundry.mine.functions import MineFunctions
 from codefoundry.pipeline.stage import StageContext
-from codefoundry.synth.extract import extract_functions
-from codefoundry.synth.mine import MineFunctions
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "mining"
 

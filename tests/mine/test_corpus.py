@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from codefoundry.errors import UserError
-from codefoundry.synth.corpus import CorpusError, DirCorpus, FilesCorpus, PackageCorpus, StdlibCorpus
+from codefoundry.mine.corpus import CorpusError, DirCorpus, FilesCorpus, PackageCorpus, StdlibCorpus
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "mining"
 

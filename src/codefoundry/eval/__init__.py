@@ -1,0 +1,1 @@
+"""Evaluation of code models and harnesses (HumanEval, pass@k), on top of the sandbox."""

@@ -1,0 +1,1 @@
+"""Dataset-scope filters: dedup (one example per task), later near-duplicates and decontamination."""
