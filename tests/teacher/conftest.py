@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from codefoundry.teacher.client import Completion, TeacherClient
+from codefoundry.teacher.client import TeacherClient
 from codefoundry.teacher.config import TeacherConfig
+from codefoundry.teacher.types import Completion
 from codefoundry.testing.teacher_server import ScriptedServer
 
 

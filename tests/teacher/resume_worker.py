@@ -7,8 +7,9 @@ from pathlib import Path
 
 from codefoundry.teacher.accounting import Accounting
 from codefoundry.teacher.cache import TeacherCache
-from codefoundry.teacher.client import TeacherClient, TeacherRequest
+from codefoundry.teacher.client import TeacherClient
 from codefoundry.teacher.config import TeacherConfig
+from codefoundry.teacher.types import TeacherRequest
 
 
 def requests(count: int) -> list[TeacherRequest]:

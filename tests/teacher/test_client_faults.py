@@ -12,14 +12,11 @@ from collections.abc import Callable
 import pytest
 
 from codefoundry.teacher.accounting import Accounting
-from codefoundry.teacher.client import (
-    TeacherClient,
-    TeacherFailure,
-    TeacherRequest,
-    json_schema_format,
-    parse_retry_after,
-)
+from codefoundry.teacher.client import TeacherClient
+from codefoundry.teacher.formats import json_schema_format
 from codefoundry.teacher.parse import extract_code, extract_json
+from codefoundry.teacher.retry import parse_retry_after
+from codefoundry.teacher.types import TeacherFailure, TeacherRequest
 from codefoundry.testing.teacher_server import ScriptedServer
 
 from .conftest import chat, fast_config, user

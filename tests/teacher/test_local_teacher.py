@@ -12,7 +12,7 @@ import pytest
 
 from codefoundry.teacher.accounting import Accounting
 from codefoundry.teacher.cache import TeacherCache
-from codefoundry.teacher.client import TeacherClient, TeacherRequest
+from codefoundry.teacher.client import TeacherClient
 from codefoundry.teacher.config import Sampling, TeacherConfig
 from codefoundry.teacher.local import (
     MODELS,
@@ -23,6 +23,7 @@ from codefoundry.teacher.local import (
     install_hint,
 )
 from codefoundry.teacher.parse import extract_code
+from codefoundry.teacher.types import TeacherRequest
 
 
 def _fake_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunks: list[bytes]) -> ModelSpec:

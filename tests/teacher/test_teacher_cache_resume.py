@@ -18,8 +18,9 @@ import pytest
 from codefoundry.errors import UserError
 from codefoundry.teacher.accounting import Accounting, usage_summary
 from codefoundry.teacher.cache import TeacherCache
-from codefoundry.teacher.client import TeacherClient, TeacherRequest
+from codefoundry.teacher.client import TeacherClient
 from codefoundry.teacher.config import Sampling, TeacherConfig
+from codefoundry.teacher.types import TeacherRequest
 from codefoundry.testing.teacher_server import ScriptedServer, count_tokens
 
 from . import resume_worker

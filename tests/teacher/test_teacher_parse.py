@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from codefoundry.teacher.client import Completion
+from codefoundry.sandbox.languages import ALIASES, get_language, registry
 from codefoundry.teacher.parse import (
     DROP_REASONS,
     code_blocks,
@@ -13,6 +13,7 @@ from codefoundry.teacher.parse import (
     from_response_failure,
     sections,
 )
+from codefoundry.teacher.types import Completion
 
 
 class Task(BaseModel):
@@ -34,6 +35,33 @@ def test_code_blocks_per_language() -> None:
     ]
     assert extract_code(text, "cpp").value == "int main() {}"
     assert extract_code(text, "python").value == "def f():\n    return 1"
+
+
+def test_fence_tags_and_the_sandbox_share_one_alias_table() -> None:
+    # the union of what the sandbox and the parsers each accepted before they shared ALIASES
+    assert ALIASES == {
+        "py": "python",
+        "python3": "python",
+        "py3": "python",
+        "js": "javascript",
+        "node": "javascript",
+        "ts": "typescript",
+        "c++": "cpp",
+        "cc": "cpp",
+        "cxx": "cpp",
+        "rs": "rust",
+        "golang": "go",
+        "sh": "bash",
+        "shell": "bash",
+        "zsh": "bash",
+    }
+    for alias, name in ALIASES.items():
+        [block] = code_blocks(f"```{alias.upper()}\nx\n```")
+        assert block.language == name
+        language = get_language(f" {alias} ")
+        assert (language.name if language else None) == (name if name in registry() else None)
+    assert extract_code("```cc\nint main() {}\n```", "c++").value == "int main() {}"
+    assert get_language("PY3") is get_language("python")
 
 
 def test_longest_python_block_wins_and_untagged_is_accepted() -> None:

@@ -9,9 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 import pathlib
-import sqlite3
-import threading
 
+from codefoundry.kvstore import KVStore
 from codefoundry.sandbox.api import ExecRequest, ExecResult
 from codefoundry.sandbox.plaindata import from_json_value, to_plain
 
@@ -46,39 +45,25 @@ def _decode(text: str) -> ExecResult:
 
 
 class ResultCache:
-    """Thread-safe get/put over one SQLite file."""
+    """Thread-safe get/put over one SQLite file (table ``results``: key, result JSON)."""
 
     def __init__(self, path: pathlib.Path) -> None:
-        path = pathlib.Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, result TEXT NOT NULL)")
+        self._store = KVStore(
+            path, table="results", columns=(("result", "TEXT NOT NULL"),), value="result", busy_timeout_s=30.0
+        )
 
     def get(self, key: str) -> ExecResult | None:
-        with self._lock:
-            row = self._db.execute("SELECT result FROM results WHERE key = ?", (key,)).fetchone()
-        if row is None:
+        text = self._store.get(key)
+        if text is None:
             return None
         try:
-            res = _decode(row[0])
+            res = _decode(text)
         except (ValueError, KeyError, TypeError):
             return None
         return res.model_copy(update={"cached": True})
 
     def put(self, key: str, result: ExecResult) -> None:
-        text = _encode(result)
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.execute("INSERT OR REPLACE INTO results (key, result) VALUES (?, ?)", (key, text))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        self._store.put_many([(key, _encode(result))])
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._store.close()

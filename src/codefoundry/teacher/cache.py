@@ -11,21 +11,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS responses (
-    key TEXT PRIMARY KEY,
-    model TEXT NOT NULL,
-    stage TEXT NOT NULL,
-    payload TEXT NOT NULL,
-    created REAL NOT NULL
+from codefoundry.kvstore import KVStore
+
+# the table of every teacher.sqlite written so far; the value read back is the payload (JSON text)
+_COLUMNS = (
+    ("model", "TEXT NOT NULL"),
+    ("stage", "TEXT NOT NULL"),
+    ("payload", "TEXT NOT NULL"),
+    ("created", "REAL NOT NULL"),
 )
-"""
 
 
 def cache_key(
@@ -57,79 +56,55 @@ class TeacherCache:
     """SQLite file of responses by content hash, with hit/miss counters for this process."""
 
     def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # one connection shared across threads (generate_many runs its loop in a worker thread)
+        self._store = KVStore(path, table="responses", columns=_COLUMNS, value="payload", busy_timeout_s=60.0)
+        self.path = self._store.path
         self.hits = 0
         self.misses = 0
-        self._lock = threading.Lock()
-        # One connection shared across threads (generate_many runs its loop in a worker thread); the lock
-        # serialises access. WAL + synchronous=NORMAL: a commit survives the death of this process.
-        self._db = sqlite3.connect(self.path, timeout=60.0, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(_SCHEMA)
+        self._counts = threading.Lock()
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The stored payload for ``key``, counting a hit or a miss."""
-        with self._lock:
-            row = self._db.execute("SELECT payload FROM responses WHERE key = ?", (key,)).fetchone()
-            if row is None:
+        text = self._store.get(key)
+        with self._counts:
+            if text is None:
                 self.misses += 1
                 return None
             self.hits += 1
-        return json.loads(row[0])
+        return json.loads(text)
 
     def get_many(self, keys: list[str]) -> dict[str, dict[str, Any]]:
         """Payloads for those of ``keys`` that are stored (one query; counts each key)."""
         if not keys:
             return {}
-        marks = ",".join("?" * len(keys))
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT key, payload FROM responses WHERE key IN ({marks})", keys
-            ).fetchall()
-            self.hits += len(rows)
-            self.misses += len(keys) - len(rows)
-        return {key: json.loads(payload) for key, payload in rows}
+        stored = self._store.get_many(keys)
+        with self._counts:
+            self.hits += len(stored)
+            self.misses += len(keys) - len(stored)
+        return {key: json.loads(text) for key, text in stored.items()}
 
     def present(self, keys: list[str]) -> set[str]:
         """Which of ``keys`` are stored, without counting hits or misses (for progress and tests)."""
-        if not keys:
-            return set()
-        marks = ",".join("?" * len(keys))
-        with self._lock:
-            rows = self._db.execute(f"SELECT key FROM responses WHERE key IN ({marks})", keys).fetchall()
-        return {row[0] for row in rows}
+        return self._store.present(keys)
 
     def put_many(self, items: list[tuple[str, dict[str, Any]]], *, model: str, stage: str) -> None:
         """Commit several payloads in one transaction (the samples of one call land together)."""
         now = time.time()
-        rows = [(key, model, stage, json.dumps(payload, ensure_ascii=False), now) for key, payload in items]
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO responses (key, model, stage, payload, created) VALUES (?,?,?,?,?)",
-                    rows,
-                )
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        self._store.put_many(
+            (key, model, stage, json.dumps(payload, ensure_ascii=False), now) for key, payload in items
+        )
 
     def put(self, key: str, payload: dict[str, Any], *, model: str, stage: str = "") -> None:
         self.put_many([(key, payload)], model=model, stage=stage)
 
     def __len__(self) -> int:
-        with self._lock:
-            return int(self._db.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
+        return len(self._store)
 
     def stats(self) -> dict[str, int]:
         return {"entries": len(self), "hits": self.hits, "misses": self.misses}
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._store.close()
 
     def __enter__(self) -> TeacherCache:
         return self

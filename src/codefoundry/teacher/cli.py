@@ -74,9 +74,10 @@ def load_teachers(path: Path) -> dict[str, Any]:
 async def check_one(name: str, config: Any, timeout_s: float) -> dict[str, Any]:
     """One plain request and one structured request to a teacher; never raises."""
     from codefoundry.teacher.accounting import Accounting
-    from codefoundry.teacher.client import TeacherClient, TeacherFailure
+    from codefoundry.teacher.client import TeacherClient
     from codefoundry.teacher.config import Sampling
     from codefoundry.teacher.parse import extract_json
+    from codefoundry.teacher.types import TeacherFailure
 
     config = config.model_copy(update={"timeout_s": min(config.timeout_s, timeout_s), "max_retries": 1})
     report: dict[str, Any] = {"teacher": name, "model": config.model, "base_url": config.base_url}

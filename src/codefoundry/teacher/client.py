@@ -2,186 +2,56 @@
 
 Why it is shaped this way:
 - a semaphore per teacher keeps exactly ``max_concurrency`` calls in flight, so a server is saturated but not
-  flooded; it is held only during an HTTP attempt, never during a backoff sleep;
+  flooded; it is held only during an HTTP attempt, never during a backoff sleep (``transport``);
 - 429/5xx/timeouts/resets/garbled bodies are retried with exponential backoff and jitter, honouring
-  ``Retry-After``; anything else becomes a recorded failure reason. ``run``/``generate_many`` never raise for a
-  failed call, so one bad request cannot kill a batch, and none is silently dropped;
+  ``Retry-After``; anything else becomes a recorded failure reason (``retry``). ``run``/``run_many``/
+  ``generate_many`` never raise for a failed call, so one bad request cannot kill a batch, and none is
+  silently dropped;
 - each sample is cached by content hash *before* it is returned, so a killed run pays for nothing twice;
 - every paid call is accounted (tokens, cost, latency) per teacher and per stage.
+
+A run drives every client from one long-lived event loop: stages and batches call ``await run_many(...)``
+concurrently on the same client (one HTTP session and one concurrency limit per teacher) and the run calls
+``await aclose()`` at the end. ``generate_many`` is the synchronous entry point for code outside a loop.
+
+This module is the orchestration: cache lookup, joining identical requests in flight, ``n``-sample fan-out,
+the retry loop, accounting. The request types live in ``types``, the wire format in ``formats``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import json
 import logging
 import random
 import threading
-import time
 from collections.abc import Callable, Sequence
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from typing import Any, Unpack
 
 from codefoundry.teacher.accounting import Accounting
 from codefoundry.teacher.cache import TeacherCache, cache_key
 from codefoundry.teacher.config import Sampling, TeacherConfig
+from codefoundry.teacher.formats import Message, json_schema_format, read_choices, request_body
+from codefoundry.teacher.retry import Retryable, backoff_delay, raise_for_status
+from codefoundry.teacher.transport import Transport
+from codefoundry.teacher.types import (
+    Completion,
+    RequestOptions,
+    TeacherFailure,
+    TeacherRequest,
+    TeacherResponse,
+)
 
 log = logging.getLogger(__name__)
 
-Message = dict[str, Any]
-ResponseFormat = dict[str, Any] | type[BaseModel] | None
-
-_RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
-
-
-class Completion(BaseModel):
-    """One sample of a teacher's answer."""
-
-    model_config = ConfigDict(frozen=True)
-    text: str
-    index: int = Field(description="sample index within its request (part of the cache key)")
-    finish_reason: str | None = None
-    refusal: str | None = None
-    cached: bool = False
-    model: str = ""
-
-
-class TeacherRequest(BaseModel):
-    """One logical request: messages (chat) or a prompt (completion), ``n`` samples, a stage for accounting."""
-
-    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
-    messages: list[Message] | None = None
-    prompt: str | None = None
-    n: int = Field(1, gt=0)
-    sampling: Sampling | None = None
-    response_format: dict[str, Any] | None = None
-    stage: str = ""
-    tag: Any = Field(None, description="the caller's id for this request (e.g. a task id); not sent")
-
-    @model_validator(mode="after")
-    def _one_input(self) -> TeacherRequest:
-        if (self.messages is None) == (self.prompt is None):
-            raise ValueError("a TeacherRequest needs exactly one of messages or prompt")
-        return self
-
-
-class TeacherResponse(BaseModel):
-    """What became of a request: its samples, or the reason it failed (with whatever samples did arrive)."""
-
-    request: TeacherRequest
-    completions: list[Completion] = Field(default_factory=list)
-    failure: str | None = None
-    detail: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.failure is None
-
-
-class TeacherFailure(Exception):
-    """A call given up on; ``reason`` is a short stable label (``timeout``, ``http_400``, ...)."""
-
-    def __init__(self, reason: str, detail: str = "", completions: Sequence[Completion] = ()) -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
-        self.completions = list(completions)
-
-
-class _Retryable(Exception):
-    def __init__(self, reason: str, detail: str = "", retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.detail = detail
-        self.retry_after = retry_after
-
-
-def json_schema_format(schema: dict[str, Any] | type[BaseModel], name: str = "answer") -> dict[str, Any]:
-    """An OpenAI ``response_format`` asking for JSON that matches ``schema`` (a dict or a pydantic model)."""
-    if isinstance(schema, type) and issubclass(schema, BaseModel):
-        name = schema.__name__
-        schema = schema.model_json_schema()
-    return {"type": "json_schema", "json_schema": {"name": name, "schema": schema}}
-
-
-def _schema_of(response_format: dict[str, Any]) -> dict[str, Any] | None:
-    if response_format.get("type") == "json_schema":
-        return (response_format.get("json_schema") or {}).get("schema")
-    return response_format.get("schema")
-
-
-def _json_instruction(response_format: dict[str, Any]) -> str:
-    schema = _schema_of(response_format)
-    if schema is None:
-        return "Answer with a single JSON object and nothing else."
-    return "Answer with a single JSON object matching this JSON schema, and nothing else:\n" + json.dumps(
-        schema
-    )
-
-
-def messages_to_prompt(messages: list[Message]) -> str:
-    """Flatten chat messages for a base model on the completion endpoint (no chat template there)."""
-    parts = [str(m.get("content") or "") for m in messages]
-    return "\n\n".join(p for p in parts if p) + "\n\n"
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-class _LoopState:
-    """Objects bound to one event loop: the concurrency semaphore and the HTTP session.
-
-    aiohttp, not httpx: measured here, httpx spends ~1.05 ms of CPU per request (and its pool scans every
-    connection per queued request: 10 ms per request at C=64), aiohttp ~0.26 ms with an O(1) pool. With a
-    fixed-latency server the client's CPU per request is what separates achieved from theoretical rate.
-    """
-
-    def __init__(self, config: TeacherConfig, api_key: str | None) -> None:
-        import aiohttp
-
-        self.loop = asyncio.get_running_loop()
-        self.semaphore = asyncio.Semaphore(config.max_concurrency)
-        self.inflight: dict[str, asyncio.Future[list[Completion]]] = {}
-        self._next_start = 0.0
-        headers = {"Content-Type": "application/json"}
-        if api_key:
-            headers["Authorization"] = f"Bearer {api_key}"
-        connector = aiohttp.TCPConnector(
-            limit=config.max_concurrency, limit_per_host=config.max_concurrency, ttl_dns_cache=300
-        )
-        self.session = aiohttp.ClientSession(
-            base_url=(config.base_url or "") + "/",
-            headers=headers,
-            connector=connector,
-            timeout=aiohttp.ClientTimeout(total=config.timeout_s),
-            trust_env=False,  # True costs two thread-pool hops per request (proxy and netrc lookups)
-        )
-
-    async def pace(self, interval: float) -> None:
-        """Wait for this request's start time: starts are spaced ``interval`` apart (requests_per_minute)."""
-        now = self.loop.time()
-        start = max(now, self._next_start)
-        self._next_start = start + interval
-        if start > now:
-            await asyncio.sleep(start - now)
-
-    async def aclose(self) -> None:
-        await self.session.close()
+# the request types, importable from here too (the client's API speaks them)
+__all__ = [
+    "Completion",
+    "TeacherClient",
+    "TeacherFailure",
+    "TeacherRequest",
+    "TeacherResponse",
+    "json_schema_format",
+]
 
 
 class TeacherClient:
@@ -206,11 +76,7 @@ class TeacherClient:
         self.accounting = accounting if accounting is not None else Accounting()
         self.name = name
         self._rng = rng or random.Random()
-        self._api_key = config.api_key()
-        # connection pool + semaphore per event loop: generate_many runs a loop of its own per call, and may be
-        # called from several threads at once (the concurrency limit then holds per loop)
-        self._states: dict[asyncio.AbstractEventLoop, _LoopState] = {}
-        self._states_lock = threading.Lock()
+        self._transport = Transport(config, config.api_key())
         self._n_supported = config.supports_n
         self._structured_supported = config.structured_output != "none"
 
@@ -221,44 +87,51 @@ class TeacherClient:
         """False once the server rejected ``response_format`` (JSON is then asked for in words)."""
         return self._structured_supported
 
-    async def chat(
-        self,
-        messages: list[Message],
-        *,
-        n: int = 1,
-        sampling: Sampling | None = None,
-        response_format: ResponseFormat = None,
-        stage: str = "",
-    ) -> list[Completion]:
-        """``n`` samples for a chat; raises TeacherFailure if the call is given up on."""
-        request = TeacherRequest(
-            messages=messages,
-            n=n,
-            sampling=sampling,
-            response_format=_as_format(response_format),
-            stage=stage,
-        )
-        return await self._generate(request)
+    async def generate(self, request: TeacherRequest) -> list[Completion]:
+        """The ``n`` samples of ``request``; raises TeacherFailure if the call is given up on."""
+        sampling = self.config.sampling(request.sampling)
+        keys = self.cache_keys(request, sampling)
+        # an identical request already in flight (same prompt, sampling and samples) is joined, not paid twice
+        state = self._transport.state()
+        signature = keys[0] + ":" + str(len(keys))
+        running = state.inflight.get(signature)
+        if running is not None:
+            try:
+                completions = await asyncio.shield(running)
+            except TeacherFailure as exc:  # each request that ends in a failure is counted
+                self.accounting.record_failure(self.name, self.config.model, request.stage, exc.reason)
+                raise TeacherFailure(exc.reason, exc.detail, exc.completions) from None
+            self.accounting.record_cache_hits(self.name, self.config.model, request.stage, len(completions))
+            return [c.model_copy(update={"cached": True}) for c in completions]
+        future: asyncio.Future[list[Completion]] = state.loop.create_future()
+        state.inflight[signature] = future
+        try:
+            completions = await self._generate_keys(request, sampling, keys)
+        except BaseException as exc:
+            if isinstance(exc, Exception):
+                future.set_exception(exc)
+                future.exception()  # retrieved here, so a future nobody joined does not warn
+            else:
+                future.cancel()
+            raise
+        else:
+            future.set_result(completions)
+            return completions
+        finally:
+            state.inflight.pop(signature, None)
 
-    async def complete(
-        self,
-        prompt: str,
-        *,
-        n: int = 1,
-        sampling: Sampling | None = None,
-        response_format: ResponseFormat = None,
-        stage: str = "",
-    ) -> list[Completion]:
-        """``n`` samples for a raw prompt (completion endpoint); raises TeacherFailure if given up on."""
-        request = TeacherRequest(
-            prompt=prompt, n=n, sampling=sampling, response_format=_as_format(response_format), stage=stage
-        )
-        return await self._generate(request)
+    async def chat(self, messages: list[Message], **options: Unpack[RequestOptions]) -> list[Completion]:
+        """``generate`` for chat messages (``n``, ``sampling``, ``response_format``, ``stage`` as keywords)."""
+        return await self.generate(TeacherRequest(messages=messages, **options))
+
+    async def complete(self, prompt: str, **options: Unpack[RequestOptions]) -> list[Completion]:
+        """``generate`` for a raw prompt on the completion endpoint (keywords as for ``chat``)."""
+        return await self.generate(TeacherRequest(prompt=prompt, **options))
 
     async def run(self, request: TeacherRequest) -> TeacherResponse:
-        """Like chat/complete for a TeacherRequest, but never raises: a failure is a field of the response."""
+        """Like ``generate``, but never raises: a failure is a field of the response."""
         try:
-            completions = await self._generate(request)
+            completions = await self.generate(request)
         except TeacherFailure as exc:
             return TeacherResponse(
                 request=request, completions=exc.completions, failure=exc.reason, detail=exc.detail
@@ -277,6 +150,7 @@ class TeacherClient:
     ) -> list[TeacherResponse]:
         """All requests concurrently (the semaphore bounds the calls in flight), in request order.
 
+        Several ``run_many`` calls may run at once on one loop: they share its session and its limit.
         A fixed set of workers pulls requests in order rather than one task per request: with 100k tasks
         created at once, each would run its cache lookup before the first answer is read, stalling the loop.
         Twice the concurrency keeps every slot busy while some workers sleep in a retry backoff.
@@ -303,8 +177,8 @@ class TeacherClient:
         requests: Sequence[TeacherRequest],
         on_done: Callable[[TeacherResponse], None] | None = None,
     ) -> list[TeacherResponse]:
-        """Synchronous batch entry point for stage code; runs an event loop of its own (in a thread if the
-        caller is already inside one)."""
+        """Synchronous batch entry point; runs an event loop of its own (in a thread if the caller is
+        already inside one) and closes that loop's session at the end."""
 
         async def main() -> list[TeacherResponse]:
             try:
@@ -342,27 +216,7 @@ class TeacherClient:
 
     async def aclose(self) -> None:
         """Close the connection pool of the current loop (a new one is made on next use)."""
-        with self._states_lock:
-            state = self._states.pop(asyncio.get_running_loop(), None)
-        if state is not None:
-            await state.aclose()
-
-    # ----------------------------------------------------------------------------------------- internals
-
-    def _loop_state(self) -> _LoopState:
-        loop = asyncio.get_running_loop()
-        state = self._states.get(loop)
-        if state is None:
-            with self._states_lock:
-                for old in [old for old in self._states if old.is_closed()]:
-                    del self._states[old]  # a loop closed without aclose(): drop its (dead) pool
-                state = self._states[loop] = _LoopState(self.config, self._api_key)
-        return state
-
-    def _endpoint_of(self, request: TeacherRequest) -> str:
-        if request.prompt is not None:
-            return "completion"
-        return self.config.endpoint
+        await self._transport.aclose()
 
     def cache_keys(self, request: TeacherRequest, sampling: Sampling | None = None) -> list[str]:
         """The cache key of each sample of ``request`` (what a resumed run looks up)."""
@@ -380,55 +234,30 @@ class TeacherClient:
             for index in range(request.n)
         ]
 
-    async def _generate(self, request: TeacherRequest) -> list[Completion]:
-        sampling = self.config.sampling(request.sampling)
-        endpoint = self._endpoint_of(request)
-        keys = self.cache_keys(request, sampling)
-        # an identical request already in flight (same prompt, sampling and samples) is joined, not paid twice
-        state = self._loop_state()
-        signature = keys[0] + ":" + str(len(keys))
-        running = state.inflight.get(signature)
-        if running is not None:
-            try:
-                completions = await asyncio.shield(running)
-            except TeacherFailure as exc:  # each request that ends in a failure is counted
-                self.accounting.record_failure(self.name, self.config.model, request.stage, exc.reason)
-                raise TeacherFailure(exc.reason, exc.detail, exc.completions) from None
-            self.accounting.record_cache_hits(self.name, self.config.model, request.stage, len(completions))
-            return [c.model_copy(update={"cached": True}) for c in completions]
-        future: asyncio.Future[list[Completion]] = state.loop.create_future()
-        state.inflight[signature] = future
-        try:
-            completions = await self._generate_keys(request, endpoint, sampling, keys)
-        except BaseException as exc:
-            if isinstance(exc, Exception):
-                future.set_exception(exc)
-                future.exception()  # retrieved here, so a future nobody joined does not warn
-            else:
-                future.cancel()
-            raise
-        else:
-            future.set_result(completions)
-            return completions
-        finally:
-            state.inflight.pop(signature, None)
+    # ----------------------------------------------------------------------------------------- internals
+
+    def _endpoint_of(self, request: TeacherRequest) -> str:
+        if request.prompt is not None:
+            return "completion"
+        return self.config.endpoint
 
     async def _generate_keys(
-        self, request: TeacherRequest, endpoint: str, sampling: Sampling, keys: list[str]
+        self, request: TeacherRequest, sampling: Sampling, keys: list[str]
     ) -> list[Completion]:
+        """Cached samples first, then the missing ones in as few calls as the server allows."""
         done: dict[int, Completion] = {}
         if self.cache is not None:
             stored = self.cache.get_many(keys)
             for index, key in enumerate(keys):
                 if key in stored:
-                    done[index] = _completion_from(stored[key], index, cached=True)
+                    done[index] = Completion.from_payload(stored[key], index, cached=True)
             if done:
                 self.accounting.record_cache_hits(self.name, self.config.model, request.stage, len(done))
         missing = [i for i in range(request.n) if i not in done]
         while missing:
             batch = missing if (self._n_supported and len(missing) > 1) else missing[:1]
             try:
-                choices = await self._call(request, endpoint, sampling, batch)
+                choices = await self._call(request, sampling, batch)
             except TeacherFailure as exc:
                 self.accounting.record_failure(self.name, self.config.model, request.stage, exc.reason)
                 raise TeacherFailure(exc.reason, exc.detail, [done[i] for i in sorted(done)]) from None
@@ -448,57 +277,35 @@ class TeacherClient:
                     [(keys[i], payload) for i, payload in got], model=self.config.model, stage=request.stage
                 )
             for index, payload in got:
-                done[index] = _completion_from(payload, index, cached=False)
+                done[index] = Completion.from_payload(payload, index, cached=False)
             missing = [i for i in missing if i not in done]
         return [done[i] for i in range(request.n)]
 
     def _body(
-        self, request: TeacherRequest, endpoint: str, sampling: Sampling, batch: list[int]
+        self, request: TeacherRequest, sampling: Sampling, batch: list[int]
     ) -> tuple[str, dict[str, Any]]:
-        params = sampling.model_dump(exclude_none=True)
-        if len(batch) == 1 and batch[0] > 0 and sampling.seed is not None:
-            # one call per sample with a fixed seed would repeat sample 0: derive a seed per sample index
-            params["seed"] = sampling.seed + batch[0]
-        body: dict[str, Any] = {**self.config.extra_body, "model": self._served_model(), **params}
-        if len(batch) > 1:
-            body["n"] = len(batch)
-        messages = request.messages
-        prompt = request.prompt
-        fmt = request.response_format
-        if fmt is not None and endpoint == "completion":
-            # no portable structured output on /completions: ask in words, the fallback parser does the rest
-            if prompt is not None:
-                prompt = f"{prompt}\n{_json_instruction(fmt)}\n"
-            else:
-                messages = [*(messages or []), {"role": "user", "content": _json_instruction(fmt)}]
-        elif fmt is not None:
-            if self._structured_supported:
-                body["response_format"] = (
-                    {"type": "json_object", "schema": _schema_of(fmt)}
-                    if self.config.structured_output == "json_object" and fmt.get("type") == "json_schema"
-                    else fmt
-                )
-            elif messages is not None:
-                messages = [*messages, {"role": "user", "content": _json_instruction(fmt)}]
-        if endpoint == "chat":
-            body["messages"] = messages
-            return "chat/completions", body
-        body["prompt"] = prompt if prompt is not None else messages_to_prompt(messages or [])
-        return "completions", body
-
-    def _served_model(self) -> str:
-        return self.config.local_name if self.config.is_local else self.config.model
+        return request_body(
+            model=self.config.local_name if self.config.is_local else self.config.model,
+            extra_body=self.config.extra_body,
+            endpoint=self._endpoint_of(request),
+            messages=request.messages,
+            prompt=request.prompt,
+            response_format=request.response_format,
+            structured_output=self.config.structured_output if self._structured_supported else "none",
+            sampling=sampling,
+            batch=batch,
+        )
 
     async def _call(
-        self, request: TeacherRequest, endpoint: str, sampling: Sampling, batch: list[int]
+        self, request: TeacherRequest, sampling: Sampling, batch: list[int]
     ) -> list[dict[str, Any]]:
         """One logical call with retries; returns the choices as cache payloads (paid calls accounted)."""
         attempt = 0
         while True:
-            path, body = self._body(request, endpoint, sampling, batch)
+            path, body = self._body(request, sampling, batch)
             try:
-                return await self._attempt(path, body, request.stage, endpoint)
-            except _Retryable as exc:
+                return await self._attempt(path, body, request)
+            except Retryable as exc:
                 if exc.reason == "response_format_rejected":
                     # the server cannot do structured output: ask in words and rely on the fallback parser
                     self._structured_supported = False
@@ -513,65 +320,35 @@ class TeacherClient:
                     raise TeacherFailure(
                         exc.reason, f"gave up after {attempt} retries: {exc.detail}"[:500]
                     ) from None
-                delay = self._backoff(attempt, exc.retry_after)
+                delay = backoff_delay(
+                    attempt,
+                    exc.retry_after,
+                    base_s=self.config.backoff_base_s,
+                    max_s=self.config.backoff_max_s,
+                    retry_after_max_s=self.config.retry_after_max_s,
+                    rng=self._rng,
+                )
                 self.accounting.record_retry(self.name, self.config.model, request.stage, exc.reason)
                 log.debug("teacher %s: %s, retry %d in %.2fs", self.name, exc.reason, attempt + 1, delay)
                 attempt += 1
                 await asyncio.sleep(delay)
 
-    def _backoff(self, attempt: int, retry_after: float | None) -> float:
-        ceiling = min(self.config.backoff_max_s, self.config.backoff_base_s * (2**attempt))
-        delay = ceiling / 2 + self._rng.uniform(0, ceiling / 2)  # "equal jitter": spread, never zero
-        if retry_after is not None:
-            delay = max(delay, min(retry_after, self.config.retry_after_max_s))
-        return delay
+    def _check_budget(self) -> None:
+        """Run with a slot held, so every call that held one before is already accounted."""
+        budget = self.config.budget_usd
+        if budget is not None and self.accounting.usage(teacher=self.name).cost_usd >= budget:
+            raise TeacherFailure("budget_exhausted", f"teacher {self.name} has spent its ${budget:g} budget")
 
     async def _attempt(
-        self, path: str, body: dict[str, Any], stage: str, endpoint: str
+        self, path: str, body: dict[str, Any], request: TeacherRequest
     ) -> list[dict[str, Any]]:
-        import aiohttp
-
-        state = self._loop_state()
-        if self.config.requests_per_minute is not None:
-            await state.pace(60.0 / self.config.requests_per_minute)
-        async with state.semaphore:
-            budget = self.config.budget_usd  # checked with the slot held: calls before this one are accounted
-            if budget is not None and self.accounting.usage(teacher=self.name).cost_usd >= budget:
-                raise TeacherFailure(
-                    "budget_exhausted", f"teacher {self.name} has spent its ${budget:g} budget"
-                )
-            started = time.monotonic()
-            try:
-                async with asyncio.timeout(self.config.timeout_s):
-                    async with state.session.post(path, data=json.dumps(body)) as response:
-                        status = response.status
-                        raw = await response.read()
-                        retry_after = response.headers.get("Retry-After")
-            except TimeoutError as exc:
-                raise _Retryable("timeout", f"no answer within {self.config.timeout_s}s") from exc
-            except (aiohttp.ClientError, OSError) as exc:
-                raise _Retryable("connection", f"{type(exc).__name__}: {exc}") from exc
-            latency = time.monotonic() - started
-        if status != 200:
-            detail = raw[:300].decode("utf-8", "replace")
-            if status in _RETRY_STATUS or status >= 500:
-                reason = "rate_limited" if status == 429 else f"http_{status}"
-                raise _Retryable(reason, detail, parse_retry_after(retry_after))
-            if status in (400, 422) and "response_format" in body and _about_format(detail):
-                raise _Retryable("response_format_rejected", detail)
-            raise TeacherFailure(f"http_{status}", detail)
+        """One HTTP attempt, judged: payloads of a good answer (accounted), else Retryable or TeacherFailure."""
+        reply = await self._transport.post(path, body, admit=self._check_budget)
+        raise_for_status(reply.status, reply.body, reply.retry_after, sent_format="response_format" in body)
         try:
-            data = json.loads(raw)
-            choices = data["choices"]
-            if not isinstance(choices, list) or not choices:
-                raise ValueError("no choices")
-            payloads = [
-                _payload_of(choice, endpoint, data.get("model", ""))
-                for choice in sorted(choices, key=lambda c: c.get("index", 0))
-            ]
+            payloads, usage = read_choices(reply.body, self._endpoint_of(request))
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise _Retryable("bad_response", f"{type(exc).__name__}: {raw[:200]!r}") from exc
-        usage = data.get("usage") or {}
+            raise Retryable("bad_response", f"{type(exc).__name__}: {reply.body[:200]!r}") from exc
         prompt_tokens = int(usage.get("prompt_tokens") or 0)
         completion_tokens = int(usage.get("completion_tokens") or 0)
         cost = (
@@ -581,52 +358,14 @@ class TeacherClient:
         self.accounting.record_call(
             self.name,
             self.config.model,
-            stage,
+            request.stage,
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
             cost_usd=cost,
-            latency_s=latency,
+            latency_s=reply.latency_s,
             samples=len(payloads),
         )
         # the slot is free and the call accounted (so a budget check sees it): let the request waiting for the
         # slot go out before this answer is stored and wrapped, keeping that work off the server's busy path
         await asyncio.sleep(0)
         return payloads
-
-
-def _about_format(error: str) -> bool:
-    """Does a 400/422 complain about structured output (not, say, a prompt too long for the context)?"""
-    error = error.lower()
-    return any(
-        word in error for word in ("response_format", "json_schema", "json_object", "schema", "guided")
-    )
-
-
-def _payload_of(choice: dict[str, Any], endpoint: str, model: str) -> dict[str, Any]:
-    if endpoint == "chat":
-        message = choice["message"]
-        text = message.get("content") or ""
-        refusal = message.get("refusal")
-    else:
-        text = choice["text"]
-        refusal = None
-    if not isinstance(text, str):
-        raise TypeError("choice text is not a string")
-    return {"text": text, "finish_reason": choice.get("finish_reason"), "refusal": refusal, "model": model}
-
-
-def _completion_from(payload: dict[str, Any], index: int, *, cached: bool) -> Completion:
-    return Completion(
-        text=payload["text"],
-        index=index,
-        finish_reason=payload.get("finish_reason"),
-        refusal=payload.get("refusal"),
-        cached=cached,
-        model=payload.get("model", ""),
-    )
-
-
-def _as_format(response_format: ResponseFormat) -> dict[str, Any] | None:
-    if response_format is None or isinstance(response_format, dict):
-        return response_format
-    return json_schema_format(response_format)

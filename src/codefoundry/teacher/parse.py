@@ -16,7 +16,8 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from codefoundry.teacher.client import Completion
+from codefoundry.sandbox.languages import normalise_language
+from codefoundry.teacher.types import Completion
 
 T = TypeVar("T")
 
@@ -38,22 +39,6 @@ _REFUSAL = re.compile(
     r"I'?m not able|I am not able|As an AI|I must decline|Unfortunately,? I (cannot|can'?t))",
     re.I,
 )
-_ALIASES = {
-    "py": "python",
-    "python3": "python",
-    "py3": "python",
-    "js": "javascript",
-    "node": "javascript",
-    "ts": "typescript",
-    "c++": "cpp",
-    "cc": "cpp",
-    "cxx": "cpp",
-    "rs": "rust",
-    "golang": "go",
-    "sh": "bash",
-    "shell": "bash",
-    "zsh": "bash",
-}
 
 
 @dataclass(frozen=True)
@@ -78,11 +63,6 @@ class Parsed(Generic[T]):
 class CodeBlock:
     language: str  # normalised ("python", "cpp", ...); "" when the fence names none
     code: str
-
-
-def normalise_language(tag: str) -> str:
-    tag = tag.strip().lower()
-    return _ALIASES.get(tag, tag)
 
 
 def code_blocks(text: str) -> list[CodeBlock]:

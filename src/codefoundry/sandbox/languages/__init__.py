@@ -10,16 +10,31 @@ from codefoundry.sandbox.languages.javascript import LANGUAGE as JAVASCRIPT
 from codefoundry.sandbox.languages.python import LANGUAGE as PYTHON
 from codefoundry.sandbox.languages.rust import LANGUAGE as RUST
 
+# Other names for a language, as fence tags, file extensions and recipes spell them. The one table: the
+# sandbox looks languages up through it and the teacher's parsers normalise code-fence tags with it. Some
+# targets (typescript, bash) have no plugin: their fences are still recognised, but get_language says None.
 ALIASES = {
     "py": "python",
     "python3": "python",
+    "py3": "python",
     "js": "javascript",
     "node": "javascript",
+    "ts": "typescript",
     "c++": "cpp",
+    "cc": "cpp",
     "cxx": "cpp",
     "rs": "rust",
     "golang": "go",
+    "sh": "bash",
+    "shell": "bash",
+    "zsh": "bash",
 }
+
+
+def normalise_language(name: str) -> str:
+    """The canonical name of a language ("Py3 " -> "python"); unknown names come back lowercased."""
+    name = name.strip().lower()
+    return ALIASES.get(name, name)
 
 
 def registry() -> dict[str, Language]:
@@ -29,8 +44,7 @@ def registry() -> dict[str, Language]:
 
 
 def get_language(name: str) -> Language | None:
-    name = name.lower()
-    return registry().get(ALIASES.get(name, name))
+    return registry().get(normalise_language(name))
 
 
-__all__ = ["Language", "get_language", "registry"]
+__all__ = ["ALIASES", "Language", "get_language", "normalise_language", "registry"]
