@@ -36,7 +36,8 @@ def test_run_status_export_and_preview(tmp_path: Path, recipe: Path, monkeypatch
     assert "verified tasks:" in result.output
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["final"]["tasks"] > 0
-    assert summary["stages"][0]["drop_reasons"] == {"syntax_error": 1}
+    reasons = summary["stages"][0]["drop_reasons"]
+    assert reasons["syntax_error"] == 1 and set(reasons) == {"syntax_error", "unreadable", "too_large", "no_functions"}
 
     status = runner.invoke(app, ["status", str(run_dir), "--json"])
     assert status.exit_code == 0
@@ -47,7 +48,7 @@ def test_run_status_export_and_preview(tmp_path: Path, recipe: Path, monkeypatch
     exported = runner.invoke(app, ["export", str(run_dir)])
     assert exported.exit_code == 0 and (run_dir / "export" / "sft.jsonl").exists()
     lines = (run_dir / "export" / "sft.jsonl").read_text().splitlines()
-    assert len(lines) == summary["final"]["tasks"]
+    assert len(lines) == summary["final"]["problems"]
 
     monkeypatch.chdir(tmp_path)
     preview = runner.invoke(app, ["preview", str(recipe), "-n", "3"])
@@ -55,16 +56,22 @@ def test_run_status_export_and_preview(tmp_path: Path, recipe: Path, monkeypatch
     assert "Implement" in preview.output
 
 
-def test_every_command_has_help() -> None:
+def _command_paths(command, prefix: list[str]) -> list[list[str]]:
+    """Every command and sub-command of the CLI, as argument lists."""
+    paths = [prefix]
+    for name, sub in getattr(command, "commands", {}).items():
+        paths += _command_paths(sub, [*prefix, name])
+    return paths
+
+
+def test_every_command_and_sub_command_has_help() -> None:
+    import typer
+
     runner = CliRunner()
-    for command in (
-        ["--help"],
-        ["run", "--help"],
-        ["preview", "--help"],
-        ["status", "--help"],
-        ["export", "--help"],
-        ["sandbox", "--help"],
-        ["teacher", "--help"],
-    ):
-        result = runner.invoke(app, command)
-        assert result.exit_code == 0 and "Usage" in result.output, command
+    paths = _command_paths(typer.main.get_command(app), [])
+    names = {" ".join(path) for path in paths}
+    assert {"run", "preview", "status", "export", "sandbox doctor", "sandbox humaneval", "teacher check"} <= names
+    for path in paths:
+        result = runner.invoke(app, [*path, "--help"])
+        assert result.exit_code == 0 and "Usage" in result.output, path
+        assert len(result.output.strip().splitlines()) > 3, path

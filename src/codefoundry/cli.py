@@ -83,9 +83,10 @@ def preview(
     n: Annotated[int, typer.Option("-n", help="Records entering each stage.", min=1)] = 8,
 ) -> None:
     """Run a recipe on a handful of records (fast) and print the tasks it makes."""
+    from codefoundry.pipeline.plan import plan
     from codefoundry.pipeline.progress import RichProgress, make_console
     from codefoundry.pipeline.rundir import RunDir
-    from codefoundry.pipeline.runner import execute, stage_names
+    from codefoundry.pipeline.runner import execute
     from codefoundry.recipe import load_recipe
 
     console = make_console()
@@ -97,10 +98,11 @@ def preview(
             execute(loaded, path, progress=sink, preview_limit=n)
     except UserError as exc:
         raise _fail(str(exc)) from None
-    final = stage_names(loaded)[-1]
-    for raw in RunDir(path).iter_records(final):
+    final = plan(loaded)[-1]
+    for raw in RunDir(path).iter_records(final.name, final.fingerprint):
         task = raw["task"]
-        console.rule(f"{task['entry_point']}  ({task['provenance']['path']})")
+        provenance = task["provenance"]
+        console.rule(f"{task['entry_point']}  ({provenance['source']}: {provenance['path']})")
         console.print(task["prompt"], markup=False)
         console.print(
             f"tests: {len(raw.get('tests', []))}  mutation score: {raw.get('mutation_score')}", markup=False
@@ -114,13 +116,13 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
     """Show how far a run got: records and drops per stage, drop reasons, teacher usage."""
+    from codefoundry.pipeline.plan import plan
     from codefoundry.pipeline.progress import make_console, print_summary, print_teacher_usage
     from codefoundry.pipeline.rundir import RunDir
-    from codefoundry.pipeline.runner import stage_names
     from codefoundry.pipeline.summary import summarize
 
     loaded = _run_recipe_of(run_dir)
-    summary = summarize(RunDir(run_dir), stage_names(loaded))
+    summary = summarize(RunDir(run_dir), plan(loaded))
     teacher = _teacher_usage(run_dir)
     if teacher:
         summary["teacher"] = teacher
@@ -158,11 +160,11 @@ def _teacher_usage(run_dir: Path) -> dict | None:
 def export(run_dir: Annotated[Path, typer.Argument(help="A run directory.")]) -> None:
     """Write (again) the SFT and RL datasets of a run from its committed records."""
     from codefoundry.export import export_run
+    from codefoundry.pipeline.plan import plan
     from codefoundry.pipeline.rundir import RunDir
-    from codefoundry.pipeline.runner import stage_names
 
     loaded = _run_recipe_of(run_dir)
-    for path in export_run(RunDir(run_dir), stage_names(loaded)[-1], loaded.export):
+    for path in export_run(RunDir(run_dir), plan(loaded)[-1], loaded.export):
         typer.echo(f"wrote {path}")
 
 

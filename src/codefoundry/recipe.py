@@ -1,13 +1,13 @@
 """YAML recipes: what a run does, validated by pydantic, with one clear error line per mistake.
 
-A recipe names its stages by ``kind``; the registry maps each kind to its stage class (imported lazily, so
-``--help`` stays fast). A recipe round-trips: ``Recipe -> YAML -> Recipe`` gives the same recipe, which is
-what the run directory snapshots and compares on resume.
+A recipe names its stages by ``kind``; ``pipeline/registry.py`` maps each kind to its stage class. A recipe
+whose stages do not chain (a stage's input type is not what the stage before it gives) is refused at load
+with one line naming both stages. A recipe round-trips: ``Recipe -> YAML -> Recipe`` gives the same recipe,
+which is what the run directory snapshots.
 """
 
 from __future__ import annotations
 
-import importlib
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -16,20 +16,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError
 
 from codefoundry.errors import UserError
+from codefoundry.pipeline.registry import stage_classes
 from codefoundry.pipeline.stage import StageConfig
+from codefoundry.sandbox.config import SandboxConfig
+from codefoundry.teacher.config import TeacherConfig
 
 if TYPE_CHECKING:
     from codefoundry.pipeline.stage import Stage
-
-# kind -> "module:Class". One place to see every stage the pipeline has.
-STAGE_REGISTRY: dict[str, str] = {
-    "mine.functions": "codefoundry.mine.functions:MineFunctions",
-    "mine.tasks": "codefoundry.mine.tasks:MakeTasks",
-    "testgen.mined": "codefoundry.testgen.mined:BuildMinedTests",
-    "verify.reference": "codefoundry.verify.reference:VerifyReference",
-    "verify.mutation": "codefoundry.verify.mutation:MutationGate",
-    "synth.oss_instruct": "codefoundry.synth.oss_instruct:OssInstruct",
-}
 
 
 class RecipeError(UserError):
@@ -51,9 +44,8 @@ class Recipe(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
     description: str = ""
-    seed: int = 0
-    sandbox: dict[str, Any] = Field(default_factory=dict)
-    teachers: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
+    teachers: dict[str, TeacherConfig] = Field(default_factory=dict)
     stages: list[SerializeAsAny[StageConfig]] = Field(min_length=1)
     export: ExportConfig = Field(default_factory=ExportConfig)
 
@@ -61,10 +53,9 @@ class Recipe(BaseModel):
         return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
 
 
-def stage_class(kind: str) -> type[Stage]:
+def stage_class(kind: str) -> type[Stage[Any, Any]]:
     """The stage class registered for ``kind``."""
-    module_name, _, class_name = STAGE_REGISTRY[kind].partition(":")
-    return getattr(importlib.import_module(module_name), class_name)
+    return stage_classes()[kind]
 
 
 def _where(loc: tuple[Any, ...]) -> str:
@@ -97,16 +88,17 @@ def recipe_from_dict(data: Any, source: str = "<recipe>") -> Recipe:
     raw_stages = data.get("stages")
     if not isinstance(raw_stages, list) or not raw_stages:
         raise RecipeError(f"{source}: stages: expected a non-empty list of stages")
+    classes = stage_classes()
     stages: list[StageConfig] = []
     for index, raw in enumerate(raw_stages):
         if not isinstance(raw, dict):
             raise RecipeError(f"{source}: stages[{index}]: expected a mapping with a 'kind' field")
         kind = raw.get("kind")
-        if kind not in STAGE_REGISTRY:
-            known = ", ".join(sorted(STAGE_REGISTRY))
+        if kind not in classes:
+            known = ", ".join(sorted(classes))
             raise RecipeError(f"{source}: stages[{index}].kind: unknown stage kind {kind!r} (known: {known})")
         try:
-            stages.append(stage_class(kind).Config.model_validate(raw))
+            stages.append(classes[kind].Config.model_validate(raw))
         except ValidationError as exc:
             _raise_first(source, ("stages", index), exc)
     try:
@@ -114,26 +106,29 @@ def recipe_from_dict(data: Any, source: str = "<recipe>") -> Recipe:
     except ValidationError as exc:
         _raise_first(source, (), exc)
     recipe.stages = stages
-    _validate_services(recipe, source)
+    check_chain([classes[s.kind] for s in stages], source)
     return recipe
 
 
-def _validate_services(recipe: Recipe, source: str) -> None:
-    """Sandbox and teacher sections are validated by their own packages' configs."""
-    from codefoundry.sandbox.config import SandboxConfig
-
-    try:
-        SandboxConfig.model_validate(recipe.sandbox)
-    except ValidationError as exc:
-        _raise_first(source, ("sandbox",), exc)
-    if recipe.teachers:
-        from codefoundry.teacher.config import TeacherConfig
-
-        for name, teacher in recipe.teachers.items():
-            try:
-                TeacherConfig.model_validate(teacher)
-            except ValidationError as exc:
-                _raise_first(source, ("teachers", name), exc)
+def check_chain(classes: list[type[Stage[Any, Any]]], source: str) -> None:
+    """Each stage must take what the stage before it gives; only the first stage may be a source."""
+    for index, cls in enumerate(classes):
+        where = f"{source}: stages[{index}] ({cls.kind})"
+        if index == 0:
+            if cls.input_type is not None:
+                raise RecipeError(
+                    f"{where}: the first stage must be a source (one that lists its own inputs), "
+                    f"but {cls.kind} takes {cls.input_type.__name__} records"
+                )
+            continue
+        before = classes[index - 1]
+        if cls.input_type is None:
+            raise RecipeError(f"{where}: a source stage can only come first (it follows {before.kind})")
+        if not issubclass(before.output_type, cls.input_type):
+            raise RecipeError(
+                f"{where}: takes {cls.input_type.__name__} records, but stages[{index - 1}] ({before.kind}) "
+                f"gives {before.output_type.__name__}"
+            )
 
 
 def load_recipe(path: Path | str | None) -> Recipe:

@@ -1,7 +1,9 @@
 """The records that flow between pipeline stages.
 
 Every record's ``id`` is a content hash of the fields that define it, so a re-run recognises its own work
-and the same content never gets two ids. Records are plain pydantic models: they serialise to JSON lines in
+and the same content never gets two ids. Ids never depend on the machine: provenance holds paths relative to
+the corpus root, plus the package and its version, never an absolute path. Closed vocabularies are enums
+(they serialise as their string values). Records are plain pydantic models: they serialise to JSON lines in
 shards and to Parquet on export.
 """
 
@@ -9,12 +11,56 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, ClassVar, Literal
+from enum import StrEnum
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Style = Literal["function", "stdio"]
-Split = Literal["visible", "holdout"]
+
+class Style(StrEnum):
+    """How a task is called: a function with arguments, or a program reading stdin."""
+
+    FUNCTION = "function"
+    STDIO = "stdio"
+
+
+class Split(StrEnum):
+    """Visible tests may be shown or used to choose; holdout tests only confirm a choice."""
+
+    VISIBLE = "visible"
+    HOLDOUT = "holdout"
+
+
+class TestOrigin(StrEnum):
+    """Where a test's input came from."""
+
+    __test__ = False  # not a pytest class
+    DOCTEST = "doctest"
+    BOUNDARY = "boundary"
+    HYPOTHESIS = "hypothesis"
+    PROBE = "probe"
+    TEACHER = "teacher"
+    PROMPT_EXAMPLE = "prompt_example"
+    GENERATOR = "generator"
+    MUTATION = "mutation"
+    GENERATED = "generated"
+
+
+class SolutionRole(StrEnum):
+    """What a solution is to its problem: the trusted reference, a candidate being judged, or a mutant."""
+
+    REFERENCE = "reference"
+    CANDIDATE = "candidate"
+    MUTANT = "mutant"
+
+
+class AuthorKind(StrEnum):
+    """Who wrote a solution: real code from a corpus, a teacher model, or a mutation operator."""
+
+    CORPUS = "corpus"
+    TEACHER = "teacher"
+    MUTATION = "mutation"
+    USER = "user"
 
 
 def content_hash(payload: Any, length: int = 16) -> str:
@@ -48,23 +94,39 @@ def _plain(value: Any) -> Any:
 
 
 class Provenance(BaseModel):
-    """Where a record came from: enough to find the original code again."""
+    """Where a record came from, in terms that mean the same on every machine.
+
+    ``path`` is relative to the corpus root (``json/encoder.py``), never absolute; ``package`` and
+    ``version`` name the distribution the code shipped in (``python`` and the interpreter's version for the
+    standard library), ``licence`` its licence where known.
+    """
 
     model_config = ConfigDict(extra="forbid")
-    source: str  # e.g. "stdlib", "package:algorithms", "dir:/path"
+    source: str  # the corpus kind and name: "stdlib", "package:algorithms", "dir", "files"
     path: str = ""
     qualname: str = ""
     line: int = 0
-    method: str = ""  # synthesizer that produced the task, e.g. "mine"
+    method: str = ""  # the synthesizer that produced the task, e.g. "mine", "oss_instruct"
+    package: str = ""
+    version: str = ""
+    licence: str = ""
 
 
 class SourceFile(Record):
-    """A file of real code to mine: the work item of a source stage."""
+    """A file of real code to mine: the work item of a source stage.
+
+    ``root`` is where the corpus lives on this machine; it is needed to read the file and is not part of the
+    id (the same corpus in two checkouts gives the same ids).
+    """
 
     id_fields = ("path", "source", "module")
-    path: str
-    source: str  # "stdlib", "package:NAME", "dir:PATH", "files"
+    path: str  # relative to root
+    root: str
+    source: str
     module: str = ""  # dotted module name when importable (e.g. "posixpath"), else ""
+    package: str = ""
+    version: str = ""
+    licence: str = ""
 
 
 class Seed(Record):
@@ -84,7 +146,7 @@ class Task(Record):
 
     id_fields = ("prompt", "style", "language", "entry_point", "observe_args")
     prompt: str
-    style: Style = "function"
+    style: Style = Style.FUNCTION
     language: str = "python"
     entry_point: str = ""
     signature: str = ""
@@ -107,18 +169,81 @@ class TestCase(Record):
     args: list[Any] | None = None
     stdin: str | None = None
     expected: Any = None
-    origin: str = "generated"  # doctest | hypothesis | boundary | teacher | ...
-    split: Split = "visible"
+    origin: TestOrigin = TestOrigin.GENERATED
+    split: Split = Split.VISIBLE
+
+
+class Author(BaseModel):
+    """Who wrote a solution: the corpus, a teacher (name, model, sample index), or a mutation operator."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: AuthorKind
+    name: str = ""  # the teacher's name in the recipe, the corpus label, or the mutation operator
+    model: str = ""
+    sample: int = 0
 
 
 class Solution(Record):
-    """Code claimed to solve a task."""
+    """Code claimed to solve a task: its role for the problem apart from who wrote it."""
 
     id_fields = ("task_id", "language", "code")
     task_id: str
     language: str = "python"
     code: str
-    origin: str = "reference"  # reference | teacher | mutant | ...
+    role: SolutionRole = SolutionRole.REFERENCE
+    author: Author = Field(default_factory=lambda: Author(kind=AuthorKind.CORPUS))
+
+
+class CandidateVerdicts(BaseModel):
+    """The verdict of one candidate solution on each of its problem's tests: test id -> the sandbox's status
+    (``pass``, ``wrong_answer``, ``timeout``...; the sandbox owns that vocabulary)."""
+
+    model_config = ConfigDict(extra="forbid")
+    solution_id: str
+    verdicts: dict[str, str] = Field(default_factory=dict)
+
+
+class TestgenReport(BaseModel):
+    """What test building saw for one problem (counts by origin, labelling statuses, probed types)."""
+
+    __test__ = False
+    model_config = ConfigDict(extra="forbid")
+    candidates: dict[str, int] = Field(default_factory=dict)
+    labelled: int = 0
+    statuses: dict[str, int] = Field(default_factory=dict)
+    doctest_tests: int = 0
+    probed_types: str = ""
+
+
+class MutationReport(BaseModel):
+    """Which mutants survived a problem's suite, and how many runs the sandbox could not judge."""
+
+    model_config = ConfigDict(extra="forbid")
+    survivors: list[str] = Field(default_factory=list)
+    sandbox_errors: int = 0
+
+
+class AgreementReport(BaseModel):
+    """How far a teacher's own solution agreed with its own tests."""
+
+    model_config = ConfigDict(extra="forbid")
+    agreeing: int
+    total: int
+
+    @property
+    def share(self) -> float:
+        return self.agreeing / self.total if self.total else 0.0
+
+
+class ProblemReports(BaseModel):
+    """Typed per-stage reports on a problem (what each stage found, for inspection and the run report)."""
+
+    model_config = ConfigDict(extra="forbid")
+    seed_id: str = ""
+    module: str = ""
+    testgen: TestgenReport | None = None
+    mutation: MutationReport | None = None
+    agreement: AgreementReport | None = None
 
 
 class Problem(Record):
@@ -127,19 +252,25 @@ class Problem(Record):
     id_fields = ("task",)
     task: Task
     reference: Solution | None = None
+    candidates: list[Solution] = Field(default_factory=list)
+    candidate_verdicts: list[CandidateVerdicts] = Field(default_factory=list)
     tests: list[TestCase] = Field(default_factory=list)
     mutation_score: float | None = None
     mutants_total: int = 0
     mutants_killed: int = 0
-    notes: dict[str, Any] = Field(default_factory=dict)
+    reports: ProblemReports = Field(default_factory=ProblemReports)
 
 
 class Drop(BaseModel):
-    """A record that a stage did not pass on, and why. Nothing is dropped without one."""
+    """A record that a stage did not pass on, and why. Nothing is dropped without one.
+
+    ``stage`` is the stage's name in its run (position and kind, e.g. ``03-verify.reference``), so a kind
+    used twice in a recipe keeps its drops apart; ``reason`` is a value of that stage's drop-reason enum.
+    """
 
     model_config = ConfigDict(extra="forbid")
     stage: str
     record_id: str
-    reason: str  # a short machine-readable code, e.g. "syntax_error", "nondeterministic"
+    reason: str
     detail: str = ""
     record: dict[str, Any] | None = None  # enough of the record to look at it again

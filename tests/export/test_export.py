@@ -8,16 +8,23 @@ from pathlib import Path
 import pytest
 
 from codefoundry.export import export_run
+from codefoundry.filter.dedup import OnePerTask, OnePerTaskConfig
+from codefoundry.pipeline.plan import PlannedStage
 from codefoundry.pipeline.rundir import RunDir
 from codefoundry.recipe import ExportConfig
 from codefoundry.records import Problem, Provenance, Solution, Task, TestCase
+
+FINAL = PlannedStage(0, "00-x", OnePerTask, OnePerTaskConfig(kind="filter.dedup"), "f" * 16)
 
 
 def _problem(name: str, tests: list[tuple[list, object]]) -> Problem:
     task = Task(
         prompt=f"Implement {name}.",
         entry_point=name,
-        provenance=Provenance(source="test", path="m.py", qualname=name, method="mine"),
+        provenance=Provenance(
+            source="package:demo", path="demo/m.py", qualname=name, method="mine", package="demo", version="1.2",
+            licence="MIT",
+        ),
     )
     return Problem(
         task=task,
@@ -38,8 +45,8 @@ def exported(tmp_path: Path) -> Path:
         _problem("f", [([1, "a"], [1, "a"]), ([[1, 2], None], {"k": 1.5})]),  # mixed types in one list
         _problem("g", [([True], 3)]),
     ]
-    run_dir.commit_batch("00-x", 0, "k", problems, [], 0.0)
-    export_run(run_dir, "00-x", ExportConfig())
+    run_dir.commit_batch(FINAL.name, 0, "k", problems, [], 0.0, FINAL.fingerprint)
+    export_run(run_dir, FINAL, ExportConfig())
     return run_dir.export_dir
 
 
@@ -57,31 +64,6 @@ def test_jsonl_and_parquet_load_with_datasets(exported: Path) -> None:
     assert json.loads(first[1]["expected"]) == {"k": 1.5}
     assert json.loads(first[0]["input"]) == [1, "a"]
     assert first[0]["split"] == "holdout"
-
-
-def test_a_task_met_twice_is_exported_once_and_the_duplicate_listed(tmp_path: Path) -> None:
-    run_dir = RunDir(tmp_path)
-    run_dir.create()
-    first = _problem("isabs", [(["/a"], True)])
-    elsewhere = first.task.model_copy(
-        update={"provenance": Provenance(source="test", path="nt.py", qualname="isabs", method="mine")}
-    )
-    elsewhere = Task.model_validate(elsewhere.model_dump(exclude={"id"}))  # same prompt, another module
-    second = Problem(
-        task=elsewhere,
-        reference=Solution(task_id=elsewhere.id, code="def isabs(p):\n    return p[:1] in '/\\\\'\n"),
-        tests=[TestCase(task_id=elsewhere.id, args=["\\a"], expected=True)],
-    )
-    assert second.id != first.id and second.task.id == first.task.id
-    run_dir.commit_batch("00-x", 0, "k", [first, second, _problem("g", [([1], 1)])], [], 0.0)
-    export_run(run_dir, "00-x", ExportConfig(formats=["jsonl"]))
-    rows = [json.loads(line) for line in (run_dir.export_dir / "rl.jsonl").read_text().splitlines()]
-    assert [r["id"] for r in rows] == [first.id, _problem("g", [([1], 1)]).id]
-    (dup,) = [json.loads(line) for line in (run_dir.export_dir / "duplicates.jsonl").read_text().splitlines()]
-    assert dup["reason"] == "duplicate_task" and dup["problem_id"] == second.id
-    assert dup["kept_problem_id"] == first.id
-
-    from codefoundry.pipeline.summary import summarize
-
-    assert summarize(run_dir, ["00-x"])["final"]["tasks"] == 2
-    assert summarize(run_dir, ["00-x"])["final"]["duplicate_tasks"] == 1
+    for row in (sft[0], rl[0]):
+        assert (row["package"], row["package_version"], row["licence"]) == ("demo", "1.2", "MIT")
+        assert row["origin"] == "demo/m.py:f" and row["source"] == "package:demo"

@@ -8,8 +8,8 @@ import pytest
 
 from codefoundry.mine.functions import MineFunctions
 from codefoundry.mine.tasks import MakeTasks
-from codefoundry.pipeline.stage import StageContext
 from codefoundry.records import Provenance, Seed
+from codefoundry.testing.stages import stage_context
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "mining"
 
@@ -20,9 +20,9 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     config = MineFunctions.Config(
         corpus={"kind": "files", "paths": [str(FIXTURES / "rejects.py"), str(FIXTURES / "pure.py")]}
     )
-    miner = MineFunctions(config, StageContext(tmp))
-    seeds = miner.process(miner.inputs()).records
-    result = MakeTasks(MakeTasks.Config(), StageContext(tmp)).process(seeds)
+    miner = MineFunctions(config, stage_context(tmp))
+    seeds = miner.process_sync(miner.inputs()).records
+    result = MakeTasks(MakeTasks.Config(), stage_context(tmp)).process_sync(seeds)
     verdicts = {d.record["name"]: d.reason for d in result.drops if d.record}
     verdicts.update({p.task.entry_point: "kept" for p in result.records})
     return verdicts
@@ -56,7 +56,7 @@ def _seed(code: str, name: str = "f", docstring: str = "Doc.") -> Seed:
 
 
 def test_more_reasons(tmp_path: Path) -> None:
-    stage = MakeTasks(MakeTasks.Config(max_lines=3), StageContext(tmp_path))
+    stage = MakeTasks(MakeTasks.Config(max_lines=3), stage_context(tmp_path))
     cases = {
         "decorated": '@staticmethod\ndef f(x):\n    """Doc."""\n    return x\n',
         "too_long": 'def f(x):\n    """Doc."""\n' + "    x += 1\n" * 5 + "    return x\n",
@@ -65,22 +65,22 @@ def test_more_reasons(tmp_path: Path) -> None:
         "io_call": 'def f(x):\n    """Doc."""\n    import os\n    return os.listdir(x)\n',
         "non_plain_types": 'def f(x: "Widget") -> int:\n    """Doc."""\n    return 1\n',
     }
-    result = stage.process([_seed(code) for code in cases.values()])
+    result = stage.process_sync([_seed(code) for code in cases.values()])
     assert [d.reason for d in result.drops] == list(cases)
-    no_doc = stage.process([_seed("def f(x):\n    return x\n", docstring="")])
+    no_doc = stage.process_sync([_seed("def f(x):\n    return x\n", docstring="")])
     assert [d.reason for d in no_doc.drops] == ["no_docstring"]
 
 
 def test_generator_task_says_items_are_compared(tmp_path: Path) -> None:
     code = 'def evens(n):\n    """Yield the even numbers below ``n``."""\n    yield from range(0, n, 2)\n'
-    (problem,) = MakeTasks(MakeTasks.Config(), StageContext(tmp_path)).process([_seed(code, "evens")]).records
+    (problem,) = MakeTasks(MakeTasks.Config(), stage_context(tmp_path)).process_sync([_seed(code, "evens")]).records
     assert "generator or return a list" in problem.task.prompt
     assert "generator" in problem.task.features
 
 
 def test_task_prompt_has_signature_and_docstring_but_not_the_body(tmp_path: Path) -> None:
     code = 'import math\n\ndef area(r: float) -> float:\n    """Area of a circle of radius ``r``."""\n    return math.pi * r * r\n'
-    (problem,) = MakeTasks(MakeTasks.Config(), StageContext(tmp_path)).process([_seed(code, "area")]).records
+    (problem,) = MakeTasks(MakeTasks.Config(), stage_context(tmp_path)).process_sync([_seed(code, "area")]).records
     task = problem.task
     assert task.entry_point == "area" and task.style == "function"
     assert task.signature == "def area(r: float) -> float"
@@ -93,7 +93,7 @@ def test_task_prompt_has_signature_and_docstring_but_not_the_body(tmp_path: Path
 
 
 def test_harmless_corners_of_impure_modules_are_kept(tmp_path: Path) -> None:
-    stage = MakeTasks(MakeTasks.Config(), StageContext(tmp_path))
+    stage = MakeTasks(MakeTasks.Config(), stage_context(tmp_path))
     kept = {
         "warn": 'def f(x):\n    """Doc."""\n    import warnings\n    warnings.warn("old", DeprecationWarning)\n'
         "    return x + 1\n",
@@ -105,24 +105,24 @@ def test_harmless_corners_of_impure_modules_are_kept(tmp_path: Path) -> None:
         "audit": 'import sys\n\ndef f(x):\n    """Doc."""\n    sys.audit("f", x)\n    return x * 2\n',
         "table": 'T = [0]\nfor i in range(3):\n    T.append(i)\n\ndef f(x):\n    """Doc."""\n    return T[x]\n',
     }
-    result = stage.process([_seed(code) for code in kept.values()])
+    result = stage.process_sync([_seed(code) for code in kept.values()])
     assert [(d.reason, d.detail) for d in result.drops] == []
     assert len(result.records) == len(kept)
 
 
 def test_late_imports_are_checked_where_they_are_used(tmp_path: Path) -> None:
-    stage = MakeTasks(MakeTasks.Config(), StageContext(tmp_path))
+    stage = MakeTasks(MakeTasks.Config(), stage_context(tmp_path))
     cases = {
         "io_call": 'def f(x):\n    """Doc."""\n    import io\n    return io.open(x).read()\n',
         "time": 'def f(x):\n    """Doc."""\n    import gzip\n    return gzip.compress(x)\n',
         "global_mutation": 'T = []\n\ndef f(x):\n    """Doc."""\n    T.append(x)\n    return len(T)\n',
         "randomness": 'def f(x):\n    """Doc."""\n    from random import choice\n    return choice(x)\n',
     }
-    result = stage.process([_seed(code) for code in cases.values()])
+    result = stage.process_sync([_seed(code) for code in cases.values()])
     assert [d.reason for d in result.drops] == list(cases)
 
 
 def test_a_module_that_prints_when_imported_is_io(tmp_path: Path) -> None:
-    stage = MakeTasks(MakeTasks.Config(), StageContext(tmp_path))
-    result = stage.process([_seed('def f(x):\n    """Doc."""\n    import this\n    return x\n')])
+    stage = MakeTasks(MakeTasks.Config(), stage_context(tmp_path))
+    result = stage.process_sync([_seed('def f(x):\n    """Doc."""\n    import this\n    return x\n')])
     assert [d.reason for d in result.drops] == ["io_call"]

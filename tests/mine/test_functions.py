@@ -6,19 +6,19 @@ from pathlib import Path
 
 from codefoundry.mine.extract import extract_functions
 from codefoundry.mine.functions import MineFunctions
-from codefoundry.pipeline.stage import StageContext
+from codefoundry.testing.stages import stage_context
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "mining"
 
 
 def _stage(tmp_path: Path) -> MineFunctions:
     config = MineFunctions.Config(corpus={"kind": "dir", "path": str(FIXTURES)})
-    return MineFunctions(config, StageContext(tmp_path))
+    return MineFunctions(config, stage_context(tmp_path))
 
 
 def test_syntax_error_file_is_skipped_with_a_reason(tmp_path: Path) -> None:
     stage = _stage(tmp_path)
-    result = stage.process(stage.inputs())
+    result = stage.process_sync(stage.inputs())
     drops = {Path(d.record["path"]).name: d for d in result.drops if d.record}
     assert drops["broken.py"].reason == "syntax_error"
     assert "line 1" in drops["broken.py"].detail
@@ -29,7 +29,7 @@ def test_syntax_error_file_is_skipped_with_a_reason(tmp_path: Path) -> None:
 
 def test_seed_carries_provenance_and_the_context_it_needs(tmp_path: Path) -> None:
     stage = _stage(tmp_path)
-    seeds = {s.name: s for s in stage.process(stage.inputs()).records}
+    seeds = {s.name: s for s in stage.process_sync(stage.inputs()).records}
     hyp = seeds["hypotenuse"]
     assert hyp.code.startswith("import math")
     assert "LIMIT = 100" in hyp.code
@@ -41,9 +41,9 @@ def test_seed_carries_provenance_and_the_context_it_needs(tmp_path: Path) -> Non
 def test_undecodable_file_is_a_syntax_error(tmp_path: Path) -> None:
     (tmp_path / "latin.py").write_bytes(b"# -*- coding: utf-8 -*-\nx = '\xff\xfe'\n")
     stage = MineFunctions(
-        MineFunctions.Config(corpus={"kind": "dir", "path": str(tmp_path)}), StageContext(tmp_path)
+        MineFunctions.Config(corpus={"kind": "dir", "path": str(tmp_path)}), stage_context(tmp_path)
     )
-    result = stage.process(stage.inputs())
+    result = stage.process_sync(stage.inputs())
     assert [d.reason for d in result.drops] == ["syntax_error"]
 
 
@@ -130,9 +130,9 @@ def test_a_seed_keeps_up_to_twelve_helpers(tmp_path: Path) -> None:
         helpers + f'def total(x):\n    """Sum of helpers."""\n    return {chain}\n'
     )
     stage = MineFunctions(
-        MineFunctions.Config(corpus={"kind": "dir", "path": str(tmp_path)}), StageContext(tmp_path)
+        MineFunctions.Config(corpus={"kind": "dir", "path": str(tmp_path)}), stage_context(tmp_path)
     )
-    (seed,) = stage.process(stage.inputs()).records
+    (seed,) = stage.process_sync(stage.inputs()).records
     assert all(f"def _h{i}(" in seed.code for i in range(9))
 
 

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from codefoundry.pipeline.plan import plan
 from codefoundry.pipeline.rundir import RunDir
-from codefoundry.pipeline.runner import run_recipe, stage_names
+from codefoundry.pipeline.runner import run_recipe
 from codefoundry.recipe import recipe_from_dict
 from codefoundry.records import Seed
 from codefoundry.synth.oss_instruct import pick_snippet
@@ -108,17 +109,23 @@ def test_teacher_tasks_are_kept_only_when_solution_and_tests_agree(tmp_path: Pat
     assert server.calls == 9
     assert (oss.records, oss.drops) == (3, 6)
     run_dir = RunDir(tmp_path)
-    reasons = sorted(d.reason for d in run_dir.iter_drops(stage_names(recipe)[1]))
-    assert reasons == ["bad_json"] * 3 + ["tests_disagree"] * 3
-    kept = list(run_dir.iter_records(stage_names(recipe)[2]))
+    stages = plan(recipe)
+    drops = list(run_dir.iter_drops(stages[1].name, stages[1].fingerprint))
+    assert sorted(d.reason for d in drops) == ["bad_json"] * 3 + ["tests_disagree"] * 3
+    assert all(d.stage == "01-synth.oss_instruct" for d in drops)
+    assert all("--- answer ---" in d.detail for d in drops if d.reason == "bad_json")  # the raw answer kept
+    kept = list(run_dir.iter_records(stages[2].name, stages[2].fingerprint))
     assert len(kept) == 3
     for problem in kept:
         assert problem["task"]["provenance"]["method"] == "oss_instruct"
+        assert problem["reference"]["role"] == "reference"
+        assert problem["reference"]["author"] == {"kind": "teacher", "name": "default", "model": "scripted", "sample": 0}
+        assert problem["reports"]["agreement"] == {"agreeing": 5, "total": 5}
         assert len(problem["tests"]) == 5
         assert {t["split"] for t in problem["tests"]} == {"visible", "holdout"}
 
     # as if killed before the teacher stage committed anything: its work is redone from the response cache
-    source = stage_names(recipe)[0]
+    source = stages[0].name
     lines = run_dir.manifest_path.read_text().splitlines(keepends=True)
     run_dir.manifest_path.write_text("".join(line for line in lines if f'"{source}"' in line))
     again = run_recipe(recipe, tmp_path)

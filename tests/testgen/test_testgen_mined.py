@@ -13,23 +13,22 @@ from codefoundry.pipeline.stage import StageContext
 from codefoundry.records import Problem
 from codefoundry.sandbox import Sandbox, SandboxConfig
 from codefoundry.testgen.mined import BuildMinedTests
+from codefoundry.testing.stages import stage_context
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "mining"
 
 
 @pytest.fixture(scope="module")
 def context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StageContext]:
-    sandbox = Sandbox(SandboxConfig(workers=2))
-    ctx = StageContext(tmp_path_factory.mktemp("testgen"), sandbox_factory=lambda: sandbox)
-    yield ctx
-    ctx.close()
+    with Sandbox(SandboxConfig(workers=2)) as sandbox:
+        yield stage_context(tmp_path_factory.mktemp("testgen"), sandbox)
 
 
 def problems(context: StageContext, *names: str) -> list[Problem]:
     paths = [str(FIXTURES / name) for name in names]
     miner = MineFunctions(MineFunctions.Config(corpus={"kind": "files", "paths": paths}), context)
-    seeds = miner.process(miner.inputs()).records
-    return MakeTasks(MakeTasks.Config(), context).process(seeds).records
+    seeds = miner.process_sync(miner.inputs()).records
+    return MakeTasks(MakeTasks.Config(), context).process_sync(seeds).records
 
 
 def test_tests_are_labelled_by_the_reference(context: StageContext) -> None:
@@ -38,7 +37,7 @@ def test_tests_are_labelled_by_the_reference(context: StageContext) -> None:
         for p in problems(context, "pure.py")
         if p.task.entry_point in ("clamp", "count_vowels", "digit_root")
     ]
-    result = BuildMinedTests(BuildMinedTests.Config(), context).process(batch)
+    result = BuildMinedTests(BuildMinedTests.Config(), context).process_sync(batch)
     assert not result.drops
     by_name = {p.task.entry_point: p for p in result.records}
     clamp = by_name["clamp"]
@@ -49,26 +48,26 @@ def test_tests_are_labelled_by_the_reference(context: StageContext) -> None:
         value, low, high = test.args or []
         assert test.expected == max(low, min(value, high)) if low <= high else True
     assert {t.split for t in clamp.tests} == {"visible", "holdout"}
-    assert clamp.notes["testgen"]["doctest_tests"] == 2
+    assert clamp.reports.testgen.doctest_tests == 2
     vowels = by_name["count_vowels"]  # untyped, but its doctest passes a str
     assert all(t.expected == sum(c.lower() in "aeiou" for c in t.args[0]) for t in vowels.tests)
     root = by_name["digit_root"]  # untyped, no doctest: the type was found by probing
-    assert root.notes["testgen"]["probed_types"] == "n: int"
+    assert root.reports.testgen.probed_types == "n: int"
     assert all(0 <= t.expected <= 9 for t in root.tests)
 
 
 def test_generation_is_deterministic(context: StageContext) -> None:
     batch = problems(context, "pure.py")
     stage = BuildMinedTests(BuildMinedTests.Config(), context)
-    first = [p.model_dump(mode="json") for p in stage.process(batch).records]
-    second = [p.model_dump(mode="json") for p in stage.process(batch).records]
+    first = [p.model_dump(mode="json") for p in stage.process_sync(batch).records]
+    second = [p.model_dump(mode="json") for p in stage.process_sync(batch).records]
     assert first == second and first
 
 
 def test_nondeterministic_output_is_dropped(context: StageContext) -> None:
     batch = problems(context, "nondeterministic.py")
     assert [p.task.entry_point for p in batch] == ["tagged"]  # it passes every static check
-    result = BuildMinedTests(BuildMinedTests.Config(), context).process(batch)
+    result = BuildMinedTests(BuildMinedTests.Config(), context).process_sync(batch)
     assert not result.records
     assert [d.reason for d in result.drops] == ["nondeterministic"]
     assert "!=" in result.drops[0].detail
@@ -76,11 +75,11 @@ def test_nondeterministic_output_is_dropped(context: StageContext) -> None:
 
 def test_too_few_tests_and_constant_outputs(context: StageContext) -> None:
     batch = problems(context, "pure.py")
-    strict = BuildMinedTests(BuildMinedTests.Config(min_tests=200, max_tests=300), context).process(batch)
+    strict = BuildMinedTests(BuildMinedTests.Config(min_tests=200, max_tests=300), context).process_sync(batch)
     assert {d.reason for d in strict.drops} == {"too_few_tests"}
     code = 'def always(x: int) -> bool:\n    """Say yes."""\n    return x is not None\n'
     constant = problems_from_code(context, code)
-    result = BuildMinedTests(BuildMinedTests.Config(), context).process(constant)
+    result = BuildMinedTests(BuildMinedTests.Config(), context).process_sync(constant)
     assert [d.reason for d in result.drops] == ["constant_output"]
 
 
@@ -89,7 +88,7 @@ def problems_from_code(context: StageContext, code: str) -> list[Problem]:
 
     name = code.split("def ", 1)[1].split("(", 1)[0]
     seed = Seed(name=name, code=code, docstring="doc", provenance=Provenance(source="test"))
-    return MakeTasks(MakeTasks.Config(), context).process([seed]).records
+    return MakeTasks(MakeTasks.Config(), context).process_sync([seed]).records
 
 
 def test_in_place_functions_are_judged_on_their_arguments(context: StageContext) -> None:
@@ -99,7 +98,7 @@ def test_in_place_functions_are_judged_on_their_arguments(context: StageContext)
     by_name = {p.task.entry_point: p for p in batch}
     assert by_name["insert_sorted"].task.observe_args
     assert "works in place" in by_name["insert_sorted"].task.prompt
-    result = BuildMinedTests(BuildMinedTests.Config(), context).process(batch)
+    result = BuildMinedTests(BuildMinedTests.Config(), context).process_sync(batch)
     assert {d.record["task"]["entry_point"]: d.reason for d in result.drops if d.record} == {
         "check_positive": "constant_output"
     }
@@ -111,7 +110,7 @@ def test_in_place_functions_are_judged_on_their_arguments(context: StageContext)
         after = list(items)
         bisect.insort(after, value)
         assert test.expected == [None, [after, value]]
-    verified = VerifyReference(VerifyReference.Config(), context).process([kept])
+    verified = VerifyReference(VerifyReference.Config(), context).process_sync([kept])
     assert verified.records and not verified.drops
     # a solution that returns the right list but leaves the argument alone fails
     from codefoundry.judge.requests import judge_request
@@ -126,6 +125,6 @@ def test_output_following_string_hash_order_is_dropped(context: StageContext) ->
     # the two labelling runs are pinned to two fork-servers, which have different string-hash seeds
     batch = problems(context, "hash_order.py")
     assert [p.task.entry_point for p in batch] == ["distinct_words"]
-    result = BuildMinedTests(BuildMinedTests.Config(), context).process(batch)
+    result = BuildMinedTests(BuildMinedTests.Config(), context).process_sync(batch)
     assert not result.records
     assert [d.reason for d in result.drops] == ["nondeterministic"]

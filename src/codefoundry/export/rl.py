@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from codefoundry.export.sft import provenance_fields
 from codefoundry.records import Problem, TestCase
 
 
@@ -13,8 +14,8 @@ def _test_row(test: TestCase) -> dict[str, Any]:
         "id": test.id,
         "input": json.dumps(test.args if test.args is not None else test.stdin),
         "expected": json.dumps(test.expected),
-        "split": test.split,
-        "origin": test.origin,
+        "split": test.split.value,
+        "origin": test.origin.value,
     }
 
 
@@ -31,6 +32,6 @@ def rl_row(problem: Problem) -> dict[str, Any]:
         # true: each expected value is [return value, [arguments after the call]] (in-place functions)
         "observe_args": task.observe_args,
         "tests": [_test_row(t) for t in problem.tests],
-        "source": task.provenance.source,
+        **provenance_fields(task.provenance),
         "mutation_score": problem.mutation_score,
     }

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from codefoundry.records import Problem
+from codefoundry.records import Problem, Provenance
+
+
+def provenance_fields(provenance: Provenance) -> dict[str, Any]:
+    """Where an example came from, in every export: corpus, path inside it, package, version, licence."""
+    return {
+        "source": provenance.source,
+        "origin": f"{provenance.path}:{provenance.qualname}" if provenance.path else provenance.qualname,
+        "method": provenance.method,
+        "package": provenance.package,
+        "package_version": provenance.version,
+        "licence": provenance.licence,
+    }
 
 
 def answer_text(problem: Problem) -> str:
@@ -25,9 +37,7 @@ def sft_row(problem: Problem) -> dict[str, Any]:
             {"role": "assistant", "content": answer_text(problem)},
         ],
         "language": task.language,
-        "source": task.provenance.source,
-        "origin": f"{task.provenance.path}:{task.provenance.qualname}",
-        "method": task.provenance.method,
+        **provenance_fields(task.provenance),
         "num_tests": len(problem.tests),
         "mutation_score": problem.mutation_score,
     }

@@ -6,22 +6,12 @@ are stored as JSON text columns, so every column has one type and both formats h
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 from typing import Any
 
+from codefoundry.durable import write_jsonl, write_with
 
-def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
-    """Atomically write ``rows`` as JSON lines."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+__all__ = ["write_jsonl", "write_parquet", "write_rows"]
 
 
 def write_parquet(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -29,10 +19,8 @@ def write_parquet(path: Path, rows: list[dict[str, Any]]) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(pa.Table.from_pylist(rows), tmp)
-    os.replace(tmp, path)
+    table = pa.Table.from_pylist(rows)
+    write_with(path, lambda handle: pq.write_table(table, handle))
 
 
 def write_rows(directory: Path, name: str, rows: list[dict[str, Any]], formats: list[str]) -> list[Path]:

@@ -6,7 +6,7 @@ are never used to make it.
 
 from __future__ import annotations
 
-from codefoundry.records import TestCase
+from codefoundry.records import Split, TestCase
 
 
 def split(tests: list[TestCase], holdout_fraction: float) -> list[TestCase]:
@@ -16,10 +16,10 @@ def split(tests: list[TestCase], holdout_fraction: float) -> list[TestCase]:
     out = []
     for test in tests:
         held = int(test.id[:8], 16) / 0xFFFFFFFF < holdout_fraction
-        out.append(test.model_copy(update={"split": "holdout" if held else "visible"}))
+        out.append(test.model_copy(update={"split": Split.HOLDOUT if held else Split.VISIBLE}))
     if holdout_fraction > 0 and len(out) >= 2:
-        if all(t.split == "holdout" for t in out):
-            out[0] = out[0].model_copy(update={"split": "visible"})
-        if all(t.split == "visible" for t in out):
-            out[-1] = out[-1].model_copy(update={"split": "holdout"})
+        if all(t.split is Split.HOLDOUT for t in out):
+            out[0] = out[0].model_copy(update={"split": Split.VISIBLE})
+        if all(t.split is Split.VISIBLE for t in out):
+            out[-1] = out[-1].model_copy(update={"split": Split.HOLDOUT})
     return out

@@ -1,12 +1,17 @@
 """Where mined code comes from: the standard library, a directory, a list of files, an installed package.
 
 Each corpus lists its Python files as ``SourceFile`` records, sorted, so a run always cuts the same batches.
+A file's identity is its path relative to the corpus root plus the package and version it shipped in, never
+where the corpus lies on this machine: the same corpus in two checkouts gives the same ids and exports.
 Nothing is imported: an installed package is located with ``importlib.util.find_spec`` only.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
+import os
+import platform
 import sysconfig
 from pathlib import Path
 from typing import Annotated, Literal
@@ -64,7 +69,17 @@ class StdlibCorpus(_Corpus):
                 continue
             if rel.parts[0].startswith("config-"):
                 continue
-            out.append(SourceFile(path=str(path), source="stdlib", module=_module_name(rel)))
+            out.append(
+                SourceFile(
+                    path=rel.as_posix(),
+                    root=str(root),
+                    source="stdlib",
+                    module=_module_name(rel),
+                    package="python",
+                    version=platform.python_version(),
+                    licence="PSF-2.0",
+                )
+            )
         return out
 
 
@@ -78,9 +93,13 @@ class DirCorpus(_Corpus):
         root = Path(self.path).expanduser()
         if not root.is_dir():
             raise CorpusError(f"corpus directory does not exist: {root}")
-        label = f"dir:{root}"
         return [
-            SourceFile(path=str(p), source=label, module=_module_name(p.relative_to(root)))
+            SourceFile(
+                path=p.relative_to(root).as_posix(),
+                root=str(root),
+                source="dir",
+                module=_module_name(p.relative_to(root)),
+            )
             for p in _walk(root, skip_dirs=frozenset({"__pycache__"}))
         ]
 
@@ -92,12 +111,17 @@ class FilesCorpus(_Corpus):
     paths: list[str] = Field(min_length=1)
 
     def files(self) -> list[SourceFile]:
-        out = []
+        paths = []
         for raw in self.paths:
-            path = Path(raw).expanduser()
+            path = Path(raw).expanduser().absolute()
             if not path.is_file():
                 raise CorpusError(f"corpus file does not exist: {path}")
-            out.append(SourceFile(path=str(path), source="files", module=path.stem))
+            paths.append(path)
+        root = Path(os.path.commonpath([p.parent for p in paths]))
+        out = [
+            SourceFile(path=p.relative_to(root).as_posix(), root=str(root), source="files", module=p.stem)
+            for p in paths
+        ]
         return sorted(out, key=lambda f: f.path)
 
 
@@ -115,6 +139,7 @@ class PackageCorpus(_Corpus):
         if spec is None or (spec.origin is None and not spec.submodule_search_locations):
             raise CorpusError(f"corpus package is not installed: {self.name}")
         label = f"package:{self.name}"
+        meta = package_metadata(self.name)
         if spec.submodule_search_locations:
             out = []
             for location in spec.submodule_search_locations:
@@ -122,12 +147,41 @@ class PackageCorpus(_Corpus):
                 for path in _walk(root, skip_dirs=frozenset({"__pycache__", "tests", "test"})):
                     rel = _module_name(path.relative_to(root))
                     module = self.name if not rel else f"{self.name}.{rel}"
-                    out.append(SourceFile(path=str(path), source=label, module=module))
+                    relative = (Path(self.name) / path.relative_to(root)).as_posix()
+                    out.append(
+                        SourceFile(path=relative, root=str(root.parent), source=label, module=module, **meta)
+                    )
             return sorted(out, key=lambda f: f.path)
         assert spec.origin is not None
         if not spec.origin.endswith(".py"):
             raise CorpusError(f"corpus package has no Python source: {self.name} ({spec.origin})")
-        return [SourceFile(path=spec.origin, source=label, module=self.name)]
+        origin = Path(spec.origin)
+        return [SourceFile(path=origin.name, root=str(origin.parent), source=label, module=self.name, **meta)]
+
+
+def package_metadata(import_name: str) -> dict[str, str]:
+    """The distribution an importable package ships in: its name, version and licence (where declared)."""
+    distributions = importlib.metadata.packages_distributions().get(import_name.split(".")[0], [])
+    if not distributions:
+        return {"package": import_name, "version": "", "licence": ""}
+    name = distributions[0]
+    try:
+        meta = importlib.metadata.metadata(name)
+    except importlib.metadata.PackageNotFoundError:
+        return {"package": name, "version": "", "licence": ""}
+    return {"package": name, "version": meta.get("Version", ""), "licence": _licence(meta)}
+
+
+def _licence(meta: importlib.metadata.PackageMetadata) -> str:
+    """An SPDX expression if declared, else a short License field, else the licence classifiers."""
+    expression = meta.get("License-Expression")
+    if expression:
+        return expression
+    declared = (meta.get("License") or "").strip()
+    if declared and len(declared) <= 60 and "\n" not in declared:
+        return declared
+    classifiers = [c.rsplit("::", 1)[-1].strip() for c in meta.get_all("Classifier") or [] if c.startswith("License ::")]
+    return ", ".join(classifiers)
 
 
 Corpus = Annotated[StdlibCorpus | DirCorpus | FilesCorpus | PackageCorpus, Field(discriminator="kind")]

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field
 
 from codefoundry.mine.corpus import Corpus, StdlibCorpus
 from codefoundry.mine.extract import SourceError, extract_functions, read_source
-from codefoundry.pipeline.stage import Resources, Stage, StageConfig, StageResult
+from codefoundry.pipeline.stage import StageConfig, StageResult, ThreadedStage
 from codefoundry.records import Provenance, Seed, SourceFile
 
 
+class MineFunctionsDrop(StrEnum):
+    UNREADABLE = "unreadable"
+    TOO_LARGE = "too_large"
+    SYNTAX_ERROR = "syntax_error"
+    NO_FUNCTIONS = "no_functions"
+
+
 class MineFunctionsConfig(StageConfig):
-    kind: Literal["mine.functions"] = "mine.functions"
     corpus: Corpus = Field(default_factory=StdlibCorpus)
     include_helpers: bool = Field(
         True, description="copy the module-level helper functions a function calls into its seed"
@@ -24,31 +30,31 @@ class MineFunctionsConfig(StageConfig):
     batch_size: int = 16
 
 
-class MineFunctions(Stage[SourceFile, Seed]):
+class MineFunctions(ThreadedStage[SourceFile, Seed]):
     """Lists the corpus's files and emits one seed per documented top-level function."""
 
     kind = "mine.functions"
     Config = MineFunctionsConfig
     input_type = None
     output_type = Seed
-    resources = Resources(cpu_slots=1)
+    drop_reasons = MineFunctionsDrop
     config: MineFunctionsConfig
 
     def inputs(self) -> list[SourceFile]:
         """The corpus's files, sorted by path; a missing path or package raises ``CorpusError``."""
         return sorted(self.config.corpus.files(), key=lambda f: f.path)
 
-    def process(self, batch: list[SourceFile]) -> StageResult[Seed]:
+    def process_batch(self, batch: list[SourceFile]) -> StageResult[Seed]:
         result: StageResult[Seed] = StageResult()
         for source_file in batch:
-            path = Path(source_file.path)
+            path = Path(source_file.root) / source_file.path
             try:
                 data = path.read_bytes()
             except OSError as exc:
-                result.drops.append(self.drop(source_file, "unreadable", f"{type(exc).__name__}: {exc}"))
+                result.drops.append(self.drop(source_file, MineFunctionsDrop.UNREADABLE, f"{type(exc).__name__}: {exc}"))
                 continue
             if len(data) > self.config.max_file_kb * 1024:
-                result.drops.append(self.drop(source_file, "too_large", f"{len(data)} bytes"))
+                result.drops.append(self.drop(source_file, MineFunctionsDrop.TOO_LARGE, f"{len(data)} bytes"))
                 continue
             try:
                 extracted = extract_functions(
@@ -59,11 +65,11 @@ class MineFunctions(Stage[SourceFile, Seed]):
                     module=source_file.module if source_file.source == "stdlib" and source_file.module else None,
                 )
             except SourceError as exc:
-                result.drops.append(self.drop(source_file, "syntax_error", f"{path}: {exc}"))
+                result.drops.append(self.drop(source_file, MineFunctionsDrop.SYNTAX_ERROR, f"{source_file.path}: {exc}"))
                 continue
             if not extracted:
                 result.drops.append(
-                    self.drop(source_file, "no_functions", "no documented top-level function")
+                    self.drop(source_file, MineFunctionsDrop.NO_FUNCTIONS, "no documented top-level function")
                 )
                 continue
             for item in extracted:
@@ -75,10 +81,13 @@ class MineFunctions(Stage[SourceFile, Seed]):
                         module=source_file.module,
                         provenance=Provenance(
                             source=source_file.source,
-                            path=str(path),
+                            path=source_file.path,
                             qualname=item.name,
                             line=item.line,
                             method="mine",
+                            package=source_file.package,
+                            version=source_file.version,
+                            licence=source_file.licence,
                         ),
                     )
                 )

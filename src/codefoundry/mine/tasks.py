@@ -8,13 +8,23 @@ run in the sandbox as the oracle for the tests.
 from __future__ import annotations
 
 import ast
-from typing import Literal
+from enum import StrEnum
 
 from pydantic import Field
 
 from codefoundry.mine.checks import Analysis, Rejection, StaticConfig, analyse, own_nodes
-from codefoundry.pipeline.stage import Resources, Stage, StageConfig, StageResult
-from codefoundry.records import Problem, Seed, Solution, Task
+from codefoundry.pipeline.stage import StageConfig, StageResult, ThreadedStage
+from codefoundry.records import (
+    Author,
+    AuthorKind,
+    Problem,
+    ProblemReports,
+    Seed,
+    Solution,
+    SolutionRole,
+    Style,
+    Task,
+)
 
 INSTRUCTION = (
     "Implement the Python function `{name}` described below. Keep the signature; the docstring says what "
@@ -28,33 +38,55 @@ GENERATOR_NOTE = (
 )
 
 
+class MakeTasksDrop(StrEnum):
+    """Why a seed cannot be a task (the static checks' reasons, ``mine/checks.py``)."""
+
+    NO_DOCSTRING = "no_docstring"
+    SYNTAX_ERROR = "syntax_error"
+    NO_FUNCTION = "no_function"
+    ASYNC = "async"
+    DECORATED = "decorated"
+    NO_ARGUMENTS = "no_arguments"
+    UNSUPPORTED_SIGNATURE = "unsupported_signature"
+    TOO_SHORT = "too_short"
+    TOO_LONG = "too_long"
+    GLOBAL_MUTATION = "global_mutation"
+    NOT_SELF_CONTAINED = "not_self_contained"
+    IO_CALL = "io_call"
+    NETWORK = "network"
+    TIME = "time"
+    RANDOMNESS = "randomness"
+    DYNAMIC_CODE = "dynamic_code"
+    INTERPRETER_STATE = "interpreter_state"
+    NON_PLAIN_TYPES = "non_plain_types"
+
+
 class MakeTasksConfig(StageConfig):
-    kind: Literal["mine.tasks"] = "mine.tasks"
     min_lines: int = Field(1, ge=1, description="fewest code lines in the body (docstring excluded)")
     max_lines: int = Field(60, ge=1, description="most code lines in the body (docstring excluded)")
     batch_size: int = 64
 
 
-class MakeTasks(Stage[Seed, Problem]):
+class MakeTasks(ThreadedStage[Seed, Problem]):
     """Static checks, then the task prompt and the reference solution."""
 
     kind = "mine.tasks"
     Config = MakeTasksConfig
     input_type = Seed
     output_type = Problem
-    resources = Resources(cpu_slots=1)
+    drop_reasons = MakeTasksDrop
     config: MakeTasksConfig
 
-    def process(self, batch: list[Seed]) -> StageResult[Problem]:
+    def process_batch(self, batch: list[Seed]) -> StageResult[Problem]:
         result: StageResult[Problem] = StageResult()
         limits = StaticConfig(self.config.min_lines, self.config.max_lines)
         for seed in batch:
             if not seed.docstring.strip():
-                result.drops.append(self.drop(seed, "no_docstring"))
+                result.drops.append(self.drop(seed, MakeTasksDrop.NO_DOCSTRING))
                 continue
             analysis = analyse(seed.code, seed.name, limits)
             if isinstance(analysis, Rejection):
-                result.drops.append(self.drop(seed, analysis.reason, analysis.detail))
+                result.drops.append(self.drop(seed, MakeTasksDrop(analysis.reason), analysis.detail))
                 continue
             result.records.append(build_problem(seed, analysis))
         return result
@@ -73,7 +105,7 @@ def build_problem(seed: Seed, analysis: Analysis) -> Problem:
     prompt = instruction + "\n\n```python\n" + stub + "\n```\n"
     task = Task(
         prompt=prompt,
-        style="function",
+        style=Style.FUNCTION,
         language="python",
         entry_point=seed.name,
         signature=signature,
@@ -81,8 +113,14 @@ def build_problem(seed: Seed, analysis: Analysis) -> Problem:
         provenance=seed.provenance,
         features=features(seed, analysis),
     )
-    reference = Solution(task_id=task.id, language="python", code=seed.code, origin="reference")
-    return Problem(task=task, reference=reference, notes={"module": seed.module, "seed_id": seed.id})
+    reference = Solution(
+        task_id=task.id,
+        language="python",
+        code=seed.code,
+        role=SolutionRole.REFERENCE,
+        author=Author(kind=AuthorKind.CORPUS, name=seed.provenance.source),
+    )
+    return Problem(task=task, reference=reference, reports=ProblemReports(seed_id=seed.id, module=seed.module))
 
 
 def is_generator(function: ast.FunctionDef) -> bool:

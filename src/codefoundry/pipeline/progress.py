@@ -50,10 +50,16 @@ class RichProgress(ProgressSink):
     def __exit__(self, *exc: object) -> None:
         self._progress.stop()
 
-    def stage_started(self, name: str, total: int) -> None:
-        self._tasks[name] = self._progress.add_task(name, total=total)
+    def stage_started(self, name: str, total: int | None) -> None:
+        if name not in self._tasks:
+            self._tasks[name] = self._progress.add_task(name, total=total)
+
+    def set_total(self, name: str, total: int) -> None:
+        self.stage_started(name, total)
+        self._progress.update(self._tasks[name], total=total)
 
     def advance(self, name: str, n: int) -> None:
+        self.stage_started(name, None)
         self._progress.advance(self._tasks[name], n)
 
     def stage_finished(self, report: StageReport) -> None:
@@ -67,7 +73,7 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
     for column in ("stage", "kept", "dropped", "seconds", "top drop reasons"):
         table.add_column(column, justify="right" if column in ("kept", "dropped", "seconds") else "left")
     for stage in summary["stages"]:
-        reasons = ", ".join(f"{k} {v}" for k, v in list(stage["drop_reasons"].items())[:4])
+        reasons = ", ".join(f"{k} {v}" for k, v in list(stage["drop_reasons"].items())[:4] if v)
         table.add_row(
             stage["stage"] + ("" if stage["done"] else " (unfinished)"),
             str(stage["records"]),
@@ -77,9 +83,7 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
         )
     console.print(table)
     final = summary.get("final", {})
-    duplicates = final.get("duplicate_tasks", 0)
-    note = f" ({duplicates} duplicate tasks exported once)" if duplicates else ""
-    console.print(f"verified tasks: [bold]{final.get('tasks', 0)}[/bold]{note}")
+    console.print(f"verified tasks: [bold]{final.get('tasks', 0)}[/bold] ({final.get('problems', 0)} problems)")
     if "tests_per_task" in final:
         t = final["tests_per_task"]
         console.print(

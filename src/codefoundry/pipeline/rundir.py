@@ -3,31 +3,44 @@
 Layout::
 
     RUN/
-      recipe.yaml              snapshot of the recipe the run was started with
-      manifest.jsonl           one line per committed shard (the truth about what is done)
-      stages/NN-kind/shard-BBBBB.jsonl   records a batch produced
-      stages/NN-kind/drops-BBBBB.jsonl   records a batch dropped, with reasons
+      recipe.yaml              snapshot of the recipe of the latest run in this directory
+      manifest.jsonl           one line per committed shard, one per finished stage (the truth about what is done)
+      stages/NN-kind/FP/shard-BBBBB.jsonl   records a batch produced (FP: the stage's fingerprint)
+      stages/NN-kind/FP/drops-BBBBB.jsonl   records a batch dropped, with reasons
       cache/executions.sqlite  sandbox results by content hash
       cache/teacher.sqlite     teacher responses by content hash
       export/                  exported datasets
       summary.json             the end-of-run summary
 
+Every manifest line carries the stage's fingerprint (``pipeline/fingerprint.py``). Readers ask for a stage's
+records *at a fingerprint*: lines of an older configuration of the stage are ignored, so a stage whose
+data-relevant config changed is re-run beside the old shards (each fingerprint has its own folder), and
+going back to the old config finds the old work again.
+
 A shard is written to a temporary file, fsynced and renamed; only then is its manifest line appended and
-fsynced. A crash between the two leaves an orphan shard that the manifest does not list: it is simply
-recomputed (same content, same name) on resume, so nothing is lost and nothing is counted twice.
+fsynced. A crash between the two leaves an orphan shard that the manifest does not list: it is recomputed
+(same content, same name) on resume, so nothing is lost and nothing is counted twice. Only one process (the
+runner's driver) appends to the manifest.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from codefoundry.durable import write_json, write_lines, write_text
 from codefoundry.records import Drop
+
+__all__ = ["Manifest", "RunDir", "ShardEntry", "StageDone", "write_json_atomic"]
+
+write_json_atomic = write_json
 
 
 class ShardEntry(BaseModel):
@@ -37,41 +50,48 @@ class ShardEntry(BaseModel):
     stage: str
     batch: int
     key: str  # content hash of the batch's input ids
+    fingerprint: str = ""
     records: int
     drops: int
     seconds: float = 0.0
 
 
 class StageDone(BaseModel):
-    """Marks a stage as finished (every batch committed)."""
+    """Marks a stage as finished at a fingerprint: batches ``0 .. batches-1`` are its whole output."""
 
     model_config = ConfigDict(extra="forbid")
     stage: str
     done: bool = True
+    fingerprint: str = ""
+    batches: int = 0
     records: int
     drops: int
+    seconds: float = 0.0  # wall time of the stage in the run that finished it (batches overlap)
 
 
-def _atomic_write_lines(path: Path, lines: list[str]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        for line in lines:
-            handle.write(line)
-            handle.write("\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+@dataclass
+class Manifest:
+    """The manifest as read: the latest line per (stage, fingerprint, batch), and finished stages."""
 
+    shards: dict[tuple[str, str, int], ShardEntry] = field(default_factory=dict)
+    done: dict[tuple[str, str], StageDone] = field(default_factory=dict)
 
-def write_json_atomic(path: Path, payload: Any) -> None:
-    """Write a JSON file so that readers see the old or the new content, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(payload, handle, indent=2, sort_keys=True, default=str)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    def shard(self, stage: str, fingerprint: str, batch: int) -> ShardEntry | None:
+        return self.shards.get((stage, fingerprint, batch))
+
+    def finished(self, stage: str, fingerprint: str) -> StageDone | None:
+        return self.done.get((stage, fingerprint))
+
+    def committed(self, stage: str, fingerprint: str) -> list[ShardEntry]:
+        """The stage's committed batches at ``fingerprint``, in batch order (all of them once it is done)."""
+        entries = sorted(
+            (e for (name, fp, _b), e in self.shards.items() if name == stage and fp == fingerprint),
+            key=lambda e: e.batch,
+        )
+        done = self.finished(stage, fingerprint)
+        if done is not None:
+            entries = [e for e in entries if e.batch < done.batches]
+        return entries
 
 
 class RunDir:
@@ -84,6 +104,7 @@ class RunDir:
         self.cache_dir = path / "cache"
         self.export_dir = path / "export"
         self.summary_path = path / "summary.json"
+        self._append_lock = threading.Lock()  # commits come from worker threads; one append at a time
 
     def create(self) -> None:
         for sub in (self.path, self.path / "stages", self.cache_dir):
@@ -92,32 +113,35 @@ class RunDir:
     def exists(self) -> bool:
         return self.recipe_path.exists()
 
+    def write_recipe(self, text: str) -> None:
+        write_text(self.recipe_path, text)
+
     # ---- manifest -------------------------------------------------------------------------------------
-    def manifest(self) -> tuple[dict[tuple[str, int], ShardEntry], dict[str, StageDone]]:
-        """Committed shards by (stage, batch) and finished stages. A torn last line is ignored."""
-        shards: dict[tuple[str, int], ShardEntry] = {}
-        done: dict[str, StageDone] = {}
+    def manifest(self) -> Manifest:
+        """What the manifest says is committed. A torn last line (a crash mid-append) is ignored."""
+        manifest = Manifest()
         if not self.manifest_path.exists():
-            return shards, done
+            return manifest
         with open(self.manifest_path, encoding="utf-8") as handle:
             for line in handle:
                 if not line.endswith("\n"):
                     break  # torn write from a crash: not committed
                 data = json.loads(line)
                 if data.get("done"):
-                    entry = StageDone.model_validate(data)
-                    done[entry.stage] = entry
+                    done = StageDone.model_validate(data)
+                    manifest.done[(done.stage, done.fingerprint)] = done
                 else:
                     shard = ShardEntry.model_validate(data)
-                    shards[(shard.stage, shard.batch)] = shard
-        return shards, done
+                    manifest.shards[(shard.stage, shard.fingerprint, shard.batch)] = shard
+        return manifest
 
     def _append_manifest(self, payload: BaseModel) -> None:
-        self._repair_manifest_tail()
-        with open(self.manifest_path, "a", encoding="utf-8") as handle:
-            handle.write(payload.model_dump_json() + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        with self._append_lock:
+            self._repair_manifest_tail()
+            with open(self.manifest_path, "a", encoding="utf-8") as handle:
+                handle.write(payload.model_dump_json() + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
 
     def _repair_manifest_tail(self) -> None:
         """Cut a torn last line (left by a crash) so the next append starts on a fresh line."""
@@ -132,8 +156,14 @@ class RunDir:
                 os.fsync(handle.fileno())
 
     # ---- shards ---------------------------------------------------------------------------------------
-    def stage_dir(self, stage: str) -> Path:
-        return self.path / "stages" / stage
+    def stage_dir(self, stage: str, fingerprint: str) -> Path:
+        return self.path / "stages" / stage / (fingerprint or "unversioned")
+
+    def shard_path(self, stage: str, fingerprint: str, batch: int) -> Path:
+        return self.stage_dir(stage, fingerprint) / f"shard-{batch:05d}.jsonl"
+
+    def drops_path(self, stage: str, fingerprint: str, batch: int) -> Path:
+        return self.stage_dir(stage, fingerprint) / f"drops-{batch:05d}.jsonl"
 
     def commit_batch(
         self,
@@ -143,42 +173,45 @@ class RunDir:
         records: list[BaseModel],
         drops: list[Drop],
         seconds: float,
+        fingerprint: str,
     ) -> ShardEntry:
         """Write one batch's records and drops, then record it in the manifest."""
-        directory = self.stage_dir(stage)
-        directory.mkdir(parents=True, exist_ok=True)
-        _atomic_write_lines(directory / f"shard-{batch:05d}.jsonl", [r.model_dump_json() for r in records])
-        _atomic_write_lines(directory / f"drops-{batch:05d}.jsonl", [d.model_dump_json() for d in drops])
+        write_lines(self.shard_path(stage, fingerprint, batch), [r.model_dump_json() for r in records])
+        write_lines(self.drops_path(stage, fingerprint, batch), [d.model_dump_json() for d in drops])
         entry = ShardEntry(
-            stage=stage, batch=batch, key=key, records=len(records), drops=len(drops), seconds=seconds
+            stage=stage,
+            batch=batch,
+            key=key,
+            fingerprint=fingerprint,
+            records=len(records),
+            drops=len(drops),
+            seconds=round(seconds, 4),
         )
         self._append_manifest(entry)
         return entry
 
-    def mark_done(self, stage: str, records: int, drops: int) -> None:
-        self._append_manifest(StageDone(stage=stage, records=records, drops=drops))
+    def mark_done(
+        self, stage: str, fingerprint: str, batches: int, records: int, drops: int, seconds: float = 0.0
+    ) -> None:
+        done = StageDone(
+            stage=stage, fingerprint=fingerprint, batches=batches, records=records, drops=drops, seconds=round(seconds, 2)
+        )
+        self._append_manifest(done)
 
-    def _committed(self, stage: str) -> list[ShardEntry]:
-        shards, _ = self.manifest()
-        return sorted((s for (name, _b), s in shards.items() if name == stage), key=lambda s: s.batch)
+    def read_shard(self, stage: str, fingerprint: str, batch: int) -> list[dict[str, Any]]:
+        """The records of one committed batch."""
+        with open(self.shard_path(stage, fingerprint, batch), encoding="utf-8") as handle:
+            return [json.loads(line) for line in handle if line.strip()]
 
-    def iter_records(self, stage: str) -> Iterator[dict[str, Any]]:
-        """Records of a stage, in batch order, from committed shards only."""
-        for entry in self._committed(stage):
-            path = self.stage_dir(stage) / f"shard-{entry.batch:05d}.jsonl"
-            with open(path, encoding="utf-8") as handle:
-                for line in handle:
-                    if line.strip():
-                        yield json.loads(line)
+    def iter_records(self, stage: str, fingerprint: str) -> Iterator[dict[str, Any]]:
+        """Records of a stage at a fingerprint, in batch order, from committed shards only."""
+        for entry in self.manifest().committed(stage, fingerprint):
+            yield from self.read_shard(stage, fingerprint, entry.batch)
 
-    def iter_drops(self, stage: str | None = None) -> Iterator[Drop]:
-        """Drops of one stage (or all stages), from committed shards only."""
-        shards, _ = self.manifest()
-        for (name, batch), _entry in sorted(shards.items()):
-            if stage is not None and name != stage:
-                continue
-            path = self.stage_dir(name) / f"drops-{batch:05d}.jsonl"
-            with open(path, encoding="utf-8") as handle:
+    def iter_drops(self, stage: str, fingerprint: str) -> Iterator[Drop]:
+        """Drops of a stage at a fingerprint, from committed shards only."""
+        for entry in self.manifest().committed(stage, fingerprint):
+            with open(self.drops_path(stage, fingerprint, entry.batch), encoding="utf-8") as handle:
                 for line in handle:
                     if line.strip():
                         yield Drop.model_validate_json(line)

@@ -1,27 +1,35 @@
-"""The local runner: runs a recipe's stages in order over a run directory, resuming what is done.
+"""The local runner: every stage of a recipe at once on one event loop, streaming, resuming what is done.
 
-Each stage reads the previous stage's committed records, cuts them into batches of ``batch_size`` in a
-fixed order, and skips the batches the manifest already lists. Batch boundaries depend only on the input
-records, so a resumed run cuts the same batches and gets the same shards. Parallelism lives inside the
-stages' services (the sandbox's worker pool, the teacher client's concurrency), not in the runner.
+Each stage is one asyncio task. A batch stage cuts its input into batches of ``batch_size`` as the stage
+before it commits shards (in that stage's batch order, so the cuts do not depend on timing), keeps several
+batches in flight (how many: from its declared resources), and commits each batch as it finishes; the stage
+after it starts on the first committed shards. So teacher calls, sandbox runs and commits overlap, while the
+records stay those of a one-batch-at-a-time run: a batch's output depends only on its input and config.
+A dataset stage waits for the stage before it to finish and sees all of its records at once.
+
+Resume: a batch whose (stage, fingerprint, batch number, input key) is in the manifest is not run again; a
+stage whose fingerprint changed since the last run is re-run with everything after it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import math
+import shutil
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel
 
 from codefoundry.errors import UserError
-from codefoundry.pipeline.rundir import RunDir
-from codefoundry.pipeline.services import Teachers
-from codefoundry.pipeline.stage import Stage, StageContext
-from codefoundry.recipe import Recipe, RecipeError, recipe_from_dict, stage_class
+from codefoundry.pipeline.plan import PlannedStage, plan
+from codefoundry.pipeline.rundir import Manifest, RunDir
+from codefoundry.pipeline.services import Services
+from codefoundry.pipeline.stage import Scope, Stage, StageContext, StageResult
+from codefoundry.recipe import Recipe
 from codefoundry.records import content_hash
 
 
@@ -49,7 +57,9 @@ class RunReport:
 class ProgressSink:
     """How the runner reports progress; the CLI passes a rich-backed one, tests the silent default."""
 
-    def stage_started(self, name: str, total: int) -> None: ...
+    def stage_started(self, name: str, total: int | None) -> None: ...
+
+    def set_total(self, name: str, total: int) -> None: ...
 
     def advance(self, name: str, n: int) -> None: ...
 
@@ -61,35 +71,316 @@ def stage_names(recipe: Recipe) -> list[str]:
     return [f"{index:02d}-{stage.kind}" for index, stage in enumerate(recipe.stages)]
 
 
-def prepare_run_dir(recipe: Recipe, path: Path, *, resume_only: bool = False) -> RunDir:
-    """Create a run directory, or check that an existing one was started with the same recipe."""
+def prepare_run_dir(recipe: Recipe, path: Path) -> RunDir:
+    """Create a run directory, or reuse one: the snapshot becomes this recipe; fingerprints decide what is
+    still valid."""
     run_dir = RunDir(path)
-    snapshot = recipe.to_yaml()
-    if run_dir.exists():
-        previous = recipe_from_dict(yaml.safe_load(run_dir.recipe_path.read_text()), str(run_dir.recipe_path))
-        if previous.to_yaml() != snapshot:
-            raise RecipeError(
-                f"{run_dir.recipe_path}: this run directory was started with a different recipe; "
-                "use a new --run-dir (or delete this one) to run a changed recipe"
-            )
-    elif resume_only:
-        raise RecipeError(f"{path}: not a codefoundry run directory (no recipe.yaml)")
-    else:
-        run_dir.create()
-        tmp = run_dir.recipe_path.with_suffix(".tmp")
-        tmp.write_text(snapshot, encoding="utf-8")
-        tmp.replace(run_dir.recipe_path)
+    run_dir.create()
+    run_dir.write_recipe(recipe.to_yaml())
     return run_dir
 
 
-def _sandbox_factory(recipe: Recipe, run_dir: RunDir) -> Callable[[], Any]:
-    def build() -> Any:
-        from codefoundry.sandbox import Sandbox
-        from codefoundry.sandbox.config import SandboxConfig
+def spread(records: list[Any], limit: int | None) -> list[Any]:
+    """At most ``limit`` records, taken evenly across the list (not just its head), in order."""
+    if limit is None or len(records) <= limit:
+        return records
+    step = len(records) / limit
+    return [records[int(i * step)] for i in range(limit)]
 
-        return Sandbox(SandboxConfig.model_validate(recipe.sandbox), cache_path=run_dir.cache_dir / "executions.sqlite")
 
-    return build
+class _Feed:
+    """What a stage has made available downstream: committed batch numbers, and its batch count once done."""
+
+    def __init__(self) -> None:
+        self.ready: set[int] = set()
+        self.total: int | None = None
+        self._changed = asyncio.Condition()
+
+    async def publish(self, batch: int) -> None:
+        async with self._changed:
+            self.ready.add(batch)
+            self._changed.notify_all()
+
+    async def finish(self, total: int) -> None:
+        async with self._changed:
+            self.total = total
+            self.ready.update(range(total))
+            self._changed.notify_all()
+
+    async def wait_for(self, batch: int) -> bool:
+        """Wait until ``batch`` is committed (True) or the stage finished with fewer batches (False)."""
+        async with self._changed:
+            await self._changed.wait_for(
+                lambda: batch in self.ready or (self.total is not None and batch >= self.total)
+            )
+            return batch in self.ready
+
+    async def wait_finished(self) -> int:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.total is not None)
+            assert self.total is not None
+            return self.total
+
+
+class _StageRun:
+    """One stage of one run: reads its input stream, runs batches, commits, publishes to the next stage."""
+
+    def __init__(
+        self,
+        planned: PlannedStage,
+        stage: Stage[Any, Any],
+        upstream: _StageRun | None,
+        run_dir: RunDir,
+        services: Services,
+        manifest: Manifest,
+        progress: ProgressSink,
+        preview_limit: int | None,
+    ) -> None:
+        self.planned = planned
+        self.stage = stage
+        self.upstream = upstream
+        self.run_dir = run_dir
+        self.services = services
+        self.manifest = manifest
+        self.progress = progress
+        self.preview_limit = preview_limit
+        self.feed = _Feed()
+        self.report = StageReport(name=planned.name)
+
+    @property
+    def name(self) -> str:
+        return self.planned.name
+
+    def window(self) -> int:
+        """Batches in flight: enough to keep the stage's teachers and its share of the sandbox busy."""
+        config = self.planned.config
+        if config.max_batches_in_flight is not None:
+            return config.max_batches_in_flight
+        resources = self.planned.cls.resources(config)
+        window = 2
+        for name in resources.teachers:
+            # a batch holds its place while its answers are verified: room for four times the teacher's slots
+            # keeps the teacher's queue full meanwhile
+            concurrency = self.services.teacher_config(name).max_concurrency
+            window = max(window, math.ceil(4 * concurrency / config.batch_size) + 1)
+        if resources.sandbox_share > 0:
+            workers = self.services.sandbox_workers()
+            window = max(window, math.ceil(resources.sandbox_share * workers) + 1)
+        return window
+
+    async def run(self) -> StageReport:
+        fingerprint = self.planned.fingerprint
+        done = self.manifest.finished(self.name, fingerprint)
+        if done is not None:
+            self.report.records, self.report.drops = done.records, done.drops
+            self.report.batches_skipped = done.batches
+            await self.feed.finish(done.batches)
+            self.progress.stage_finished(self.report)
+            return self.report
+        started = time.monotonic()
+        if self.planned.cls.resources(self.planned.config).sandbox_share > 0:
+            await self.services.in_thread(self.services.sandbox)  # warm before the first batch needs it
+        await self.stage.setup()
+        if self.planned.cls.scope is Scope.DATASET:
+            count = await self._run_dataset()
+        else:
+            count = await self._run_batches()
+        self.report.seconds = time.monotonic() - started
+        await self.services.in_thread(
+            self.run_dir.mark_done,
+            self.name,
+            fingerprint,
+            count,
+            self.report.records,
+            self.report.drops,
+            self.report.seconds,
+        )
+        await self.feed.finish(count)
+        self.progress.stage_finished(self.report)
+        return self.report
+
+    # ---- input --------------------------------------------------------------------------------------
+    def _limits(self) -> list[int]:
+        return [n for n in (self.planned.config.limit, self.preview_limit) if n is not None]
+
+    def _source_inputs(self) -> list[BaseModel]:
+        try:
+            return list(self.stage.inputs())
+        except (ValueError, FileNotFoundError) as exc:  # a source's config names something unusable
+            raise UserError(f"stage {self.stage.kind}: {exc}") from None
+
+    async def _all_upstream(self) -> list[BaseModel]:
+        up = self.upstream
+        assert up is not None and self.planned.cls.input_type is not None
+        await up.feed.wait_finished()
+        raw = await self.services.in_thread(
+            lambda: list(self.run_dir.iter_records(up.name, up.planned.fingerprint))
+        )
+        return [self.planned.cls.input_type.model_validate(r) for r in raw]
+
+    async def _inputs(self) -> AsyncIterator[list[BaseModel]]:
+        """The stage's input records in order, as they become available (a list at a time)."""
+        if self.upstream is None:
+            records = await self.services.in_thread(self._source_inputs)
+        elif self._limits():
+            records = await self._all_upstream()
+        else:
+            up, input_type, number, total_known = self.upstream, self.planned.cls.input_type, 0, False
+            assert input_type is not None
+            while await up.feed.wait_for(number):
+                raw = await self.services.in_thread(
+                    self.run_dir.read_shard, up.name, up.planned.fingerprint, number
+                )
+                if up.feed.total is not None and not total_known:
+                    self.progress.set_total(self.name, up.report.records)
+                    total_known = True
+                yield [input_type.model_validate(r) for r in raw]
+                number += 1
+            if not total_known:
+                self.progress.set_total(self.name, self.report.inputs)
+            return
+        for limit in self._limits():
+            records = spread(records, limit)
+        self.progress.set_total(self.name, len(records))
+        yield records
+
+    async def _batches(self) -> AsyncIterator[list[BaseModel]]:
+        size = self.planned.config.batch_size
+        buffer: list[BaseModel] = []
+        async for records in self._inputs():
+            buffer.extend(records)
+            self.report.inputs += len(records)
+            while len(buffer) >= size:
+                yield buffer[:size]
+                buffer = buffer[size:]
+        if buffer:
+            yield buffer
+
+    # ---- work ---------------------------------------------------------------------------------------
+    async def _run_batches(self) -> int:
+        self.progress.stage_started(self.name, None)
+        window = asyncio.Semaphore(self.window())
+        number = 0
+        async with asyncio.TaskGroup() as group:
+            async for batch in self._batches():
+                key = content_hash([getattr(r, "id", "") for r in batch])
+                entry = self.manifest.shard(self.name, self.planned.fingerprint, number)
+                if entry is not None and entry.key == key:
+                    self.report.batches_skipped += 1
+                    self.report.records += entry.records
+                    self.report.drops += entry.drops
+                    self.progress.advance(self.name, len(batch))
+                    await self.feed.publish(number)
+                else:
+                    await window.acquire()
+                    group.create_task(self._process(number, key, batch, window))
+                number += 1
+        return number
+
+    async def _process(self, number: int, key: str, batch: list[BaseModel], window: asyncio.Semaphore) -> None:
+        try:
+            started = time.monotonic()
+            result = await self.stage.process(batch)
+            await self._commit(number, key, result, time.monotonic() - started)
+            self.progress.advance(self.name, len(batch))
+        finally:
+            window.release()
+
+    async def _commit(self, number: int, key: str, result: StageResult[Any], seconds: float) -> None:
+        entry = await self.services.in_thread(
+            self.run_dir.commit_batch,
+            self.name,
+            number,
+            key,
+            result.records,
+            result.drops,
+            seconds,
+            self.planned.fingerprint,
+        )
+        self.report.batches_run += 1
+        self.report.records += entry.records
+        self.report.drops += entry.drops
+        await self.feed.publish(number)
+
+    async def _run_dataset(self) -> int:
+        records = await self._all_upstream()
+        for limit in self._limits():
+            records = spread(records, limit)
+        self.report.inputs = len(records)
+        self.progress.stage_started(self.name, len(records))
+        key = content_hash([getattr(r, "id", "") for r in records])
+        entry = self.manifest.shard(self.name, self.planned.fingerprint, 0)
+        if entry is not None and entry.key == key:
+            self.report.batches_skipped, self.report.records, self.report.drops = 1, entry.records, entry.drops
+        else:
+            started = time.monotonic()
+            result = await self.stage.process_all(records)
+            await self._commit(0, key, result, time.monotonic() - started)
+        self.progress.advance(self.name, len(records))
+        return 1
+
+
+def _check_gpu(planned: list[PlannedStage]) -> None:
+    for item in planned:
+        if item.cls.resources(item.config).gpu and shutil.which("nvidia-smi") is None:
+            raise UserError(f"stage {item.name} needs a GPU, and this machine has none (no nvidia-smi)")
+
+
+async def arun_recipe(
+    recipe: Recipe,
+    run_path: Path,
+    *,
+    progress: ProgressSink | None = None,
+    preview_limit: int | None = None,
+) -> RunReport:
+    """Run (or resume) every stage of ``recipe`` in ``run_path`` on the running event loop."""
+    progress = progress or ProgressSink()
+    started = time.monotonic()
+    planned = plan(recipe)
+    _check_gpu(planned)
+    run_dir = prepare_run_dir(recipe, run_path)
+    manifest = run_dir.manifest()
+    services = Services(run_dir.path, sandbox_config=recipe.sandbox, teachers=recipe.teachers)
+    runs: list[_StageRun] = []
+    try:
+        for item in planned:
+            stage = item.cls(item.config, StageContext(services, item.name))
+            upstream = runs[-1] if runs else None
+            runs.append(
+                _StageRun(item, stage, upstream, run_dir, services, manifest, progress, preview_limit)
+            )
+        try:
+            async with asyncio.TaskGroup() as group:
+                for stage_run in runs:
+                    group.create_task(stage_run.run())
+        except BaseExceptionGroup as group_error:
+            raise _first_cause(group_error) from None
+    finally:
+        await services.aclose()
+    return RunReport(
+        run_dir=run_dir.path,
+        stages=[r.report for r in runs],
+        seconds=time.monotonic() - started,
+        preview=preview_limit is not None,
+    )
+
+
+def _first_cause(error: BaseExceptionGroup) -> BaseException:
+    """The exception that stopped the run (a user error first), out of the task group's wrapping."""
+    leaves: list[BaseException] = []
+
+    def walk(exc: BaseException) -> None:
+        if isinstance(exc, BaseExceptionGroup):
+            for inner in exc.exceptions:
+                walk(inner)
+        else:
+            leaves.append(exc)
+
+    walk(error)
+    for leaf in leaves:
+        if isinstance(leaf, UserError):
+            return leaf
+    return next((leaf for leaf in leaves if not isinstance(leaf, asyncio.CancelledError)), leaves[0])
 
 
 def run_recipe(
@@ -99,96 +390,12 @@ def run_recipe(
     progress: ProgressSink | None = None,
     preview_limit: int | None = None,
 ) -> RunReport:
-    """Run (or resume) every stage of ``recipe`` in ``run_path``.
+    """Run (or resume) every stage of ``recipe`` in ``run_path``: one event loop for the whole run.
 
     ``preview_limit`` keeps only that many records entering each stage: a fast look at what a recipe
     makes. Preview runs use their own directory so they never mix with a full run.
     """
-    progress = progress or ProgressSink()
-    started = time.monotonic()
-    run_dir = prepare_run_dir(recipe, run_path)
-    context = StageContext(
-        run_dir.path,
-        sandbox_factory=_sandbox_factory(recipe, run_dir),
-        teachers=Teachers(recipe.teachers, run_dir.path),
-    )
-    report = RunReport(run_dir=run_dir.path, preview=preview_limit is not None)
-    names = stage_names(recipe)
-    try:
-        for index, config in enumerate(recipe.stages):
-            stage = stage_class(config.kind)(config, context)
-            previous = names[index - 1] if index else None
-            report.stages.append(_run_stage(stage, names[index], previous, run_dir, progress, preview_limit))
-    finally:
-        context.close()
-    report.seconds = time.monotonic() - started
-    return report
-
-
-def spread(records: list[BaseModel], limit: int | None) -> list[BaseModel]:
-    """At most ``limit`` records, taken evenly across the list (not just its head), in order."""
-    if limit is None or len(records) <= limit:
-        return records
-    step = len(records) / limit
-    return [records[int(i * step)] for i in range(limit)]
-
-
-def _load_inputs(stage: Stage, previous: str | None, run_dir: RunDir) -> list[BaseModel]:
-    if previous is None:
-        try:
-            return list(stage.inputs())
-        except (ValueError, FileNotFoundError) as exc:  # a source's config names something unusable
-            raise UserError(f"stage {stage.kind}: {exc}") from None
-    assert stage.input_type is not None, f"{stage.kind} must declare input_type"
-    return [stage.input_type.model_validate(raw) for raw in run_dir.iter_records(previous)]
-
-
-def _run_stage(
-    stage: Stage,
-    name: str,
-    previous: str | None,
-    run_dir: RunDir,
-    progress: ProgressSink,
-    preview_limit: int | None,
-) -> StageReport:
-    report = StageReport(name=name)
-    shards, done = run_dir.manifest()
-    if name in done:
-        report.records, report.drops = done[name].records, done[name].drops
-        report.batches_skipped = sum(1 for (stage_name, _b) in shards if stage_name == name)
-        progress.stage_finished(report)
-        return report
-    started = time.monotonic()
-    stage.setup()
-    inputs = _load_inputs(stage, previous, run_dir)
-    for limit in (stage.config.limit, preview_limit):
-        inputs = spread(inputs, limit)
-    report.inputs = len(inputs)
-    size = stage.config.batch_size
-    batches = [inputs[i : i + size] for i in range(0, len(inputs), size)]
-    progress.stage_started(name, len(inputs))
-    for number, batch in enumerate(batches):
-        key = content_hash([getattr(r, "id", "") for r in batch])
-        committed = shards.get((name, number))
-        if committed is not None and committed.key == key:
-            report.batches_skipped += 1
-            report.records += committed.records
-            report.drops += committed.drops
-            progress.advance(name, len(batch))
-            continue
-        batch_started = time.monotonic()
-        result = stage.process(batch)
-        entry = run_dir.commit_batch(
-            name, number, key, result.records, result.drops, time.monotonic() - batch_started
-        )
-        report.batches_run += 1
-        report.records += entry.records
-        report.drops += entry.drops
-        progress.advance(name, len(batch))
-    run_dir.mark_done(name, report.records, report.drops)
-    report.seconds = time.monotonic() - started
-    progress.stage_finished(report)
-    return report
+    return asyncio.run(arun_recipe(recipe, run_path, progress=progress, preview_limit=preview_limit))
 
 
 def execute(
@@ -199,16 +406,16 @@ def execute(
     preview_limit: int | None = None,
 ) -> dict[str, Any]:
     """A whole run: the stages (resuming), the export, and the summary written to ``summary.json``."""
+    from codefoundry.durable import write_json
     from codefoundry.export import export_run
-    from codefoundry.pipeline.rundir import write_json_atomic
     from codefoundry.pipeline.summary import summarize
 
     report = run_recipe(recipe, run_path, progress=progress, preview_limit=preview_limit)
     run_dir = RunDir(run_path)
-    names = stage_names(recipe)
-    written = export_run(run_dir, names[-1], recipe.export)
-    summary = summarize(run_dir, names)
+    planned = plan(recipe)
+    written = export_run(run_dir, planned[-1], recipe.export)
+    summary = summarize(run_dir, planned)
     summary["seconds"] = round(report.seconds, 2)
-    summary["exported"] = [str(p) for p in written]
-    write_json_atomic(run_dir.summary_path, summary)
+    summary["exported"] = [str(p.relative_to(run_dir.path)) for p in written]
+    write_json(run_dir.summary_path, summary)
     return summary

@@ -1,15 +1,26 @@
-"""The stage contract: one class per stage, a pydantic config, ``setup()``, and one method over a batch.
+"""The stage contract: one class per stage, a pydantic config, ``setup()``, and one async method.
 
-Stages do not know which runner runs them. They declare what they need (CPU slots, the sandbox, a teacher)
-and receive shared services through a ``StageContext``.
+A stage declares what a runner needs to know and nothing about which runner runs it:
+- ``kind`` (written once, here; recipes name it, the registry derives from it), ``version`` (bumped when its
+  outputs change for the same input and config: part of its fingerprint, so a run re-does its work);
+- ``input_type`` / ``output_type`` (a recipe whose stages do not chain is refused at load);
+- ``scope``: ``batch`` stages see one batch at a time and stream; ``dataset`` stages see every record of the
+  stage before them (novelty filters, dedup, feature trees);
+- ``drop_reasons``: the enum of every reason it may drop a record for (the summary lists all, zeros included);
+- ``resources()``: the sandbox share, the teachers and the GPU it uses, which runners read to start services,
+  size the batches in flight and fingerprint the stage.
+
+Batch stages implement ``async process(batch)``; CPU-heavy ones subclass ``ThreadedStage`` and implement a
+plain ``process_batch(batch)`` that runs in a worker thread (one batch of the stage at a time, released while
+it waits for the sandbox), so the event loop keeps the teachers busy meanwhile.
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from collections.abc import Callable
+from abc import ABC
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,30 +28,59 @@ from pydantic import BaseModel, ConfigDict, Field
 from codefoundry.records import Drop
 
 if TYPE_CHECKING:
-    from codefoundry.pipeline.services import Teachers
-    from codefoundry.sandbox import Sandbox
+    from codefoundry.pipeline.services import Services
+    from codefoundry.sandbox import ExecRequest, ExecResult
 
 In = TypeVar("In", bound=BaseModel)
 Out = TypeVar("Out", bound=BaseModel)
 
 
+class Scope(StrEnum):
+    """What a stage sees at once: one batch (streams), or the whole output of the stage before it."""
+
+    BATCH = "batch"
+    DATASET = "dataset"
+
+
+class NoDrops(StrEnum):
+    """The drop-reason enum of a stage that never drops anything."""
+
+
 class StageConfig(BaseModel):
-    """Base of every stage's config. ``kind`` selects the stage class in a recipe."""
+    """Base of every stage's config. ``kind`` selects the stage class in a recipe.
+
+    ``runtime_fields`` name the knobs that change how fast a stage runs but not what it outputs: they are
+    left out of the stage's fingerprint, so changing them resumes a run instead of redoing it.
+    """
 
     model_config = ConfigDict(extra="forbid")
-    kind: str
+    runtime_fields: ClassVar[frozenset[str]] = frozenset({"batch_size", "max_batches_in_flight"})
+    kind: str = ""
     batch_size: int = Field(32, gt=0, description="records per committed shard")
-    limit: int | None = Field(None, gt=0, description="at most this many input records enter the stage, taken evenly across them")
+    limit: int | None = Field(
+        None,
+        gt=0,
+        description="at most this many input records enter the stage, taken evenly across them "
+        "(the stage then waits for the stage before it to finish)",
+    )
+    max_batches_in_flight: int | None = Field(
+        None, gt=0, description="batches of this stage processed at once (default: from its resources)"
+    )
 
 
 @dataclass(frozen=True)
 class Resources:
-    """What a stage needs from the runner."""
+    """What a stage uses, as the runner reads it.
 
-    cpu_slots: int = 1
-    sandbox: bool = False
-    teacher: bool = False
+    ``sandbox_share``: the share of the sandbox's workers the stage's batches may keep busy (0: no sandbox);
+    ``teachers``: the recipe teachers it calls; ``gpu``: it needs an accelerator; ``cpu_bound``: its own
+    Python work is heavy (run in a worker thread).
+    """
+
+    sandbox_share: float = 0.0
+    teachers: tuple[str, ...] = ()
     gpu: bool = False
+    cpu_bound: bool = False
 
 
 @dataclass
@@ -52,41 +92,26 @@ class StageResult(Generic[Out]):
 
 
 class StageContext:
-    """Shared services for the stages of one run; created by the runner, services started lazily."""
+    """What a stage may use during a run: the run's services, and its own name in the run."""
 
-    def __init__(
-        self,
-        run_dir: Path,
-        sandbox_factory: Callable[[], Sandbox] | None = None,
-        teachers: Teachers | None = None,
-    ) -> None:
-        self.run_dir = run_dir
-        self._sandbox_factory = sandbox_factory
-        self._sandbox: Sandbox | None = None
-        self.teachers = teachers
-
-    @property
-    def sandbox(self) -> Sandbox:
-        """The run's sandbox, started on first use (warm fork-servers are not free)."""
-        if self._sandbox is None:
-            if self._sandbox_factory is None:
-                raise RuntimeError("this run has no sandbox configured")
-            self._sandbox = self._sandbox_factory()
-            self._sandbox.__enter__()
-        return self._sandbox
+    def __init__(self, services: Services, name: str = "") -> None:
+        self.services = services
+        self.name = name
 
     def teacher(self, name: str) -> Any:
-        """The run's client for the recipe's teacher ``name`` (a ``TeacherClient``)."""
-        if self.teachers is None:
-            raise RuntimeError("this run has no teachers configured")
-        return self.teachers.client(name)
+        """The run's client for the recipe's teacher ``name`` (a ``TeacherClient``, one per run)."""
+        return self.services.teacher(name)
 
-    def close(self) -> None:
-        if self.teachers is not None:
-            self.teachers.close()
-        if self._sandbox is not None:
-            self._sandbox.close()
-            self._sandbox = None
+    @property
+    def sandbox(self) -> Any:
+        """The run's sandbox (started on first use)."""
+        return self.services.sandbox()
+
+    async def run_sandbox(self, requests: Sequence[ExecRequest]) -> list[ExecResult]:
+        """Run requests in the sandbox without blocking the event loop; results in request order."""
+        if not requests:
+            return []
+        return await self.services.run_sandbox(list(requests))
 
 
 class Stage(ABC, Generic[In, Out]):
@@ -97,33 +122,90 @@ class Stage(ABC, Generic[In, Out]):
     """
 
     kind: ClassVar[str]
+    version: ClassVar[int] = 1
     Config: ClassVar[type[StageConfig]]
     input_type: ClassVar[type[BaseModel] | None]  # None: a source stage, which lists its own inputs
     output_type: ClassVar[type[BaseModel]]
-    resources: ClassVar[Resources] = Resources()
+    scope: ClassVar[Scope] = Scope.BATCH
+    drop_reasons: ClassVar[type[StrEnum]] = NoDrops
 
     def __init__(self, config: StageConfig, context: StageContext) -> None:
+        if not config.kind:
+            config = config.model_copy(update={"kind": self.kind})
+        if config.kind != self.kind:
+            raise ValueError(f"config of kind {config.kind!r} given to stage {self.kind!r}")
         self.config = config
         self.context = context
 
-    def setup(self) -> None:
+    @property
+    def name(self) -> str:
+        """The stage's name in its run (``03-verify.reference``), or its kind outside a run."""
+        return self.context.name or self.kind
+
+    @classmethod
+    def resources(cls, config: StageConfig) -> Resources:
+        """What this stage uses with ``config``; the default is nothing but the CPU."""
+        return Resources()
+
+    async def setup(self) -> None:
         """Prepare expensive state once per run (not per batch)."""
 
     def inputs(self) -> list[In]:
         """Source stages list their work items here, deterministically."""
         raise NotImplementedError(f"{self.kind} is not a source stage")
 
-    @abstractmethod
-    def process(self, batch: list[In]) -> StageResult[Out]:
-        """Turn one batch of input records into output records and drops."""
+    async def process(self, batch: list[In]) -> StageResult[Out]:
+        """Turn one batch of input records into output records and drops (``scope == batch``)."""
+        raise NotImplementedError(f"{self.kind} is not a batch stage")
 
-    def drop(self, record: BaseModel, reason: str, detail: str = "") -> Drop:
+    async def process_all(self, records: list[In]) -> StageResult[Out]:
+        """Turn every record of the stage before into output records and drops (``scope == dataset``)."""
+        raise NotImplementedError(f"{self.kind} is not a dataset stage")
+
+    def drop(self, record: BaseModel, reason: StrEnum, detail: str = "") -> Drop:
         """A Drop for ``record`` from this stage (keeps the record itself for later inspection)."""
-        record_id = str(getattr(record, "id", ""))
+        if not isinstance(reason, self.drop_reasons):
+            raise TypeError(f"{self.kind}: {reason!r} is not one of its drop reasons ({self.drop_reasons.__name__})")
         return Drop(
-            stage=self.kind,
-            record_id=record_id,
-            reason=reason,
+            stage=self.name,
+            record_id=str(getattr(record, "id", "")),
+            reason=reason.value,
             detail=detail[:2000],
             record=record.model_dump(mode="json"),
         )
+
+
+class ThreadedStage(Stage[In, Out]):
+    """A batch stage whose work is plain (CPU-bound) Python: ``process_batch`` runs in a worker thread.
+
+    Stage code runs one thread at a time in a run (it holds the run's Python lock, so it need not be
+    thread-safe); the lock is released while a batch waits for the sandbox, so another batch, of this stage
+    or another, prepares its requests meanwhile and the sandbox never waits for the stages.
+    """
+
+    def process_batch(self, batch: list[In]) -> StageResult[Out]:
+        raise NotImplementedError
+
+    def run_sandbox(self, requests: Sequence[ExecRequest]) -> list[ExecResult]:
+        """Run requests in the sandbox from ``process_batch`` (the stage's lock is released meanwhile)."""
+        if not requests:
+            return []
+        sandbox = self.context.sandbox
+        lock = self.context.services.python_lock
+        lock.release()
+        try:
+            return sandbox.run_many(list(requests))
+        finally:
+            lock.acquire()
+
+    async def process(self, batch: list[In]) -> StageResult[Out]:
+        return await self.context.services.in_python(self.process_batch, batch)
+
+    def process_sync(self, batch: list[In]) -> StageResult[Out]:
+        """One batch from plain (non-async) code, e.g. a test or a notebook: holds the run's Python lock."""
+        with self.context.services.python_lock:
+            return self.process_batch(batch)
+
+    @classmethod
+    def resources(cls, config: StageConfig) -> Resources:
+        return Resources(cpu_bound=True)

@@ -10,6 +10,7 @@ import statistics
 from collections import Counter
 from typing import Any
 
+from codefoundry.pipeline.plan import PlannedStage
 from codefoundry.pipeline.rundir import RunDir
 
 SCORE_BUCKETS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
@@ -22,48 +23,50 @@ def _bucket(score: float) -> str:
     return "1.0"
 
 
-def summarize(run_dir: RunDir, stage_order: list[str]) -> dict[str, Any]:
-    """Figures for a run directory, stage by stage in recipe order."""
-    shards, done = run_dir.manifest()
+def summarize(run_dir: RunDir, planned: list[PlannedStage]) -> dict[str, Any]:
+    """Figures for a run directory, stage by stage in recipe order, at the recipe's fingerprints.
+
+    Every drop reason a stage declares is listed, zeros included, so a reason that never fired is visible.
+    """
+    manifest = run_dir.manifest()
     stages = []
-    for name in stage_order:
-        entries = [e for (stage, _b), e in shards.items() if stage == name]
-        reasons = Counter(d.reason for d in run_dir.iter_drops(name))
+    for item in planned:
+        entries = manifest.committed(item.name, item.fingerprint)
+        done = manifest.finished(item.name, item.fingerprint)
+        reasons: Counter[str] = Counter({reason.value: 0 for reason in item.cls.drop_reasons})
+        reasons.update(d.reason for d in run_dir.iter_drops(item.name, item.fingerprint))
         stages.append(
             {
-                "stage": name,
-                "done": name in done,
+                "stage": item.name,
+                "fingerprint": item.fingerprint,
+                "done": done is not None,
                 "batches": len(entries),
                 "records": sum(e.records for e in entries),
                 "drops": sum(e.drops for e in entries),
-                "seconds": round(sum(e.seconds for e in entries), 2),
-                "drop_reasons": dict(reasons.most_common()),
+                # the stage's wall time once done (its batches overlap), else the sum over committed batches
+                "seconds": done.seconds if done is not None and done.seconds else round(sum(e.seconds for e in entries), 2),
+                "drop_reasons": dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
             }
         )
-    summary: dict[str, Any] = {"run_dir": str(run_dir.path), "stages": stages}
-    final = stage_order[-1] if stage_order else None
-    if final is not None:
-        summary["final"] = _final_figures(run_dir, final)
+    summary: dict[str, Any] = {"stages": stages}
+    if planned:
+        summary["final"] = _final_figures(run_dir, planned[-1])
     return summary
 
 
-def _final_figures(run_dir: RunDir, final: str) -> dict[str, Any]:
+def _final_figures(run_dir: RunDir, final: PlannedStage) -> dict[str, Any]:
     tests_per_task: list[int] = []
     holdout_per_task: list[int] = []
     scores: list[float] = []
-    from codefoundry.export import first_per_task
-
-    # counted as exported: one example per task
-    records, duplicates = first_per_task(
-        run_dir.iter_records(final), lambda raw: str((raw.get("task") or {}).get("id") or id(raw))
-    )
-    for raw in records:
+    task_ids: set[str] = set()
+    for raw in run_dir.iter_records(final.name, final.fingerprint):
+        task_ids.add(str((raw.get("task") or {}).get("id", "")))
         tests = raw.get("tests", [])
         tests_per_task.append(len(tests))
         holdout_per_task.append(sum(1 for t in tests if t.get("split") == "holdout"))
         if raw.get("mutation_score") is not None:
             scores.append(float(raw["mutation_score"]))
-    figures: dict[str, Any] = {"tasks": len(tests_per_task), "duplicate_tasks": len(duplicates)}
+    figures: dict[str, Any] = {"problems": len(tests_per_task), "tasks": len(task_ids)}
     if tests_per_task:
         figures["tests_per_task"] = {
             "min": min(tests_per_task),

@@ -1,24 +1,33 @@
-"""OSS-Instruct: a 1–15-line snippet of real code inspires a teacher to write a new task, solution and tests.
+"""OSS-Instruct: a 1-15-line snippet of real code inspires a teacher to write a new task, solution and tests.
 
 The snippet keeps the teacher's tasks as varied as real code is. The teacher answers in JSON (structured
-output where the server has it, a lenient parser otherwise). Nothing the teacher says is trusted: its
-solution runs in the sandbox on its test inputs, and a test survives only where the solution's output agrees
-with the teacher's expected output. A task needs ``min_agreement`` of its tests to agree and at least
-``min_tests`` agreeing tests; the agreed outputs become the tests, split visible/holdout by test id.
+output where the server has it, a lenient parser otherwise). This module is only the prompt and the parse
+(``OssInstructTask``); calls, fan-out and drops are the generic teacher stage's (``synth/teacher_task.py``),
+and verification is the reusable agreement step (``synth/agreement.py``): the solution runs in the sandbox
+on the teacher's inputs, and a test survives only where its output equals the teacher's expected output.
 """
 
 from __future__ import annotations
 
 import random
 import textwrap
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from codefoundry.judge.split import split
-from codefoundry.pipeline.stage import Resources, Stage, StageConfig, StageResult
-from codefoundry.records import Drop, Problem, Provenance, Seed, Solution, Task, TestCase
-from codefoundry.sandbox.api import ExecRequest, Limits, TestInput
+from codefoundry.pipeline.stage import Resources, StageConfig, StageResult
+from codefoundry.records import Author, AuthorKind, Problem, Seed, Solution, SolutionRole, Task
+from codefoundry.sandbox.api import Limits
+from codefoundry.synth.agreement import AgreementRule, Disagreement, Draft, verify_drafts
+from codefoundry.synth.teacher_task import (
+    ParseError,
+    Sample,
+    TeacherDrop,
+    TeacherStage,
+    TeacherStageConfig,
+    TeacherTask,
+)
 
 SYSTEM_PROMPT = (
     "You write clear, self-contained Python programming exercises with correct solutions and tests."
@@ -49,7 +58,7 @@ class TeacherTest(BaseModel):
     expected: Any = None
 
 
-class TeacherTask(BaseModel):
+class TeacherAnswer(BaseModel):
     """The teacher's whole answer."""
 
     model_config = ConfigDict(extra="ignore")
@@ -59,18 +68,30 @@ class TeacherTask(BaseModel):
     tests: list[TeacherTest] = Field(min_length=1)
 
 
-class OssInstructConfig(StageConfig):
-    kind: Literal["synth.oss_instruct"] = "synth.oss_instruct"
+class OssInstructDrop(StrEnum):
+    CALL_FAILED = TeacherDrop.CALL_FAILED.value
+    EMPTY = TeacherDrop.EMPTY.value
+    TRUNCATED = TeacherDrop.TRUNCATED.value
+    REFUSAL = TeacherDrop.REFUSAL.value
+    NO_CODE_BLOCK = TeacherDrop.NO_CODE_BLOCK.value
+    BAD_JSON = TeacherDrop.BAD_JSON.value
+    SCHEMA_MISMATCH = TeacherDrop.SCHEMA_MISMATCH.value
+    MISSING_SECTION = TeacherDrop.MISSING_SECTION.value
+    SOLUTION_FAILED = "solution_failed"
+    TESTS_DISAGREE = "tests_disagree"
+    TOO_FEW_TESTS = "too_few_tests"
+
+
+class OssInstructConfig(TeacherStageConfig):
     batch_size: int = 8
-    teacher: str = Field("default", description="name of the recipe's teacher to ask")
     snippet_min_lines: int = Field(1, ge=1)
     snippet_max_lines: int = Field(15, ge=1)
     n_tests: int = Field(8, ge=1, le=50, description="tests asked of the teacher")
     min_tests: int = Field(3, ge=1, description="agreeing tests a task needs")
     min_agreement: float = Field(0.75, gt=0, le=1, description="share of the teacher's tests that must agree")
     holdout_fraction: float = Field(1 / 3, ge=0, lt=1)
-    temperature: float | None = Field(None, ge=0, le=2, description="overrides the teacher's default")
-    max_tokens: int | None = Field(None, gt=0)
+    time_s: float = Field(10.0, gt=0, description="wall-clock limit for one solution's run on all its tests")
+    per_test_time_s: float = Field(2.0, gt=0)
 
 
 def pick_snippet(seed: Seed, min_lines: int, max_lines: int) -> str:
@@ -82,131 +103,81 @@ def pick_snippet(seed: Seed, min_lines: int, max_lines: int) -> str:
     return textwrap.dedent("\n".join(lines[start : start + size]))
 
 
-class OssInstruct(Stage[Seed, Problem]):
-    """Seed → Problem through a teacher, verified by execution."""
+class OssInstructTask(TeacherTask[Seed, TeacherAnswer]):
+    """The prompt (a snippet of the seed) and the parse (the teacher's JSON task)."""
+
+    system = SYSTEM_PROMPT
+    response_model = TeacherAnswer
+
+    def __init__(self, config: OssInstructConfig) -> None:
+        self.config = config
+
+    def prompt(self, record: Seed) -> str:
+        cfg = self.config
+        snippet = pick_snippet(record, cfg.snippet_min_lines, cfg.snippet_max_lines)
+        return USER_PROMPT.format(snippet=snippet, n_tests=cfg.n_tests)
+
+    def parse(self, record: Seed, text: str) -> TeacherAnswer:
+        from codefoundry.teacher.parse import extract_json
+
+        parsed = extract_json(text, TeacherAnswer)
+        if not parsed.ok:
+            raise ParseError(str(parsed.reason), parsed.detail)
+        return parsed.value
+
+
+class OssInstruct(TeacherStage[Seed, Problem]):
+    """Seed -> Problem through a teacher, verified by execution."""
 
     kind = "synth.oss_instruct"
     Config = OssInstructConfig
     input_type = Seed
     output_type = Problem
-    resources = Resources(sandbox=True, teacher=True)
+    drop_reasons = OssInstructDrop
     config: OssInstructConfig
 
-    def process(self, batch: list[Seed]) -> StageResult[Problem]:
-        from codefoundry.teacher.client import TeacherRequest, json_schema_format
-        from codefoundry.teacher.config import Sampling
+    @classmethod
+    def resources(cls, config: StageConfig) -> Resources:
+        return Resources(sandbox_share=1.0, teachers=(getattr(config, "teacher", "default"),))
 
+    def task(self) -> OssInstructTask:
+        return OssInstructTask(self.config)
+
+    async def finish(self, samples: list[Sample], result: StageResult[Problem]) -> None:
         cfg = self.config
-        client = self.context.teacher(cfg.teacher)
-        sampling = Sampling(temperature=cfg.temperature, max_tokens=cfg.max_tokens)
-        requests = [
-            TeacherRequest(
-                messages=[
-                    {"role": "system", "content": SYSTEM_PROMPT},
-                    {
-                        "role": "user",
-                        "content": USER_PROMPT.format(
-                            snippet=pick_snippet(seed, cfg.snippet_min_lines, cfg.snippet_max_lines),
-                            n_tests=cfg.n_tests,
-                        ),
-                    },
-                ],
-                sampling=sampling,
-                response_format=json_schema_format(TeacherTask, name="task"),
-                stage=self.kind,
-                tag=seed.id,
-            )
-            for seed in batch
-        ]
-        responses = client.generate_many(requests)
-        result: StageResult[Problem] = StageResult()
-        drafts: list[tuple[Seed, TeacherTask]] = []
-        for seed, response in zip(batch, responses, strict=True):
-            parsed = self._parse(response)
-            if isinstance(parsed, str):
-                result.drops.append(self.drop(seed, parsed, response.detail or _text_of(response)))
-            else:
-                drafts.append((seed, parsed))
-        executions = self.context.sandbox.run_many([self._request(draft) for _seed, draft in drafts])
-        for (seed, draft), execution in zip(drafts, executions, strict=True):
-            outcome = self._verify(seed, draft, execution)
-            if isinstance(outcome, Drop):
-                result.drops.append(outcome)
+        rule = AgreementRule(
+            min_agreement=cfg.min_agreement,
+            min_tests=cfg.min_tests,
+            holdout_fraction=cfg.holdout_fraction,
+            limits=Limits(time_s=cfg.time_s, per_test_time_s=cfg.per_test_time_s),
+        )
+        drafts = await self.context.services.in_python(lambda: [draft_of(sample) for sample in samples])
+        for outcome in await verify_drafts(self.context, drafts, rule):
+            if isinstance(outcome, Disagreement):
+                result.drops.append(self.drop(outcome.problem, OssInstructDrop(outcome.reason), outcome.detail))
             else:
                 result.records.append(outcome)
-        return result
 
-    def _parse(self, response: Any) -> TeacherTask | str:
-        """The teacher's task, or the drop reason."""
-        from codefoundry.teacher.parse import extract_json
 
-        if not response.ok:
-            return f"teacher_{response.failure}"
-        parsed = extract_json(response.completions[0], TeacherTask)
-        return parsed.value if parsed.ok else str(parsed.reason)
-
-    def _request(self, draft: TeacherTask) -> ExecRequest:
-        """Collect the solution's outputs on the teacher's inputs (compared here, in the supervisor)."""
-        arity = positional_arity(draft.solution, draft.entry_point)
-        for test in draft.tests:
-            test.args = shape_args(test.args, arity)
-        return ExecRequest(
-            language="python",
-            style="function",
-            code=draft.solution,
-            entry_point=draft.entry_point,
-            tests=[TestInput(args=test.args) for test in draft.tests],
-            limits=Limits(time_s=10.0, per_test_time_s=2.0),
-            mode="collect",
-        )
-
-    def _verify(self, seed: Seed, draft: TeacherTask, execution: Any) -> Problem | Drop:
-        from codefoundry.sandbox.compare import plain_equal
-
-        cfg = self.config
-        task = Task(
-            prompt=draft.problem.strip(),
-            entry_point=draft.entry_point,
-            provenance=Provenance(
-                source=seed.provenance.source,
-                path=seed.provenance.path,
-                qualname=seed.provenance.qualname,
-                line=seed.provenance.line,
-                method="oss_instruct",
-            ),
-            features=["oss_instruct"],
-        )
-        agreed: list[TestCase] = []
-        for test, verdict in zip(draft.tests, execution.verdicts, strict=False):
-            if verdict.status == "ok" and plain_equal(verdict.output, test.expected, 1e-6, 1e-9):
-                agreed.append(
-                    TestCase(task_id=task.id, args=test.args, expected=verdict.output, origin="teacher")
-                )
-        agreement = len(agreed) / len(draft.tests)
-        detail = f"{len(agreed)}/{len(draft.tests)} teacher tests agree with the teacher's solution"
-        problem = Problem(
-            task=task, reference=Solution(task_id=task.id, code=draft.solution, origin="teacher")
-        )
-        if execution.status in ("compile_error", "sandbox_error") or not any(
-            v.status == "ok" for v in execution.verdicts
-        ):
-            errors = sorted({v.error for v in execution.verdicts if v.error})[:3]
-            return self.drop(
-                problem,
-                "solution_failed",
-                f"{execution.status}: {'; '.join(errors) or execution.stderr[:500]}",
-            )
-        if agreement < cfg.min_agreement:
-            return self.drop(problem, "tests_disagree", detail)
-        unique = list({t.id: t for t in agreed}.values())
-        if len(unique) < cfg.min_tests:
-            return self.drop(problem, "too_few_tests", detail)
-        return problem.model_copy(
-            update={
-                "tests": split(unique, cfg.holdout_fraction),
-                "notes": {"teacher_agreement": round(agreement, 3)},
-            }
-        )
+def draft_of(sample: Sample) -> Draft:
+    """The teacher's answer as a draft problem: task, its solution as the reference, and its tests."""
+    seed: Seed = sample.record
+    answer: TeacherAnswer = sample.draft
+    task = Task(
+        prompt=answer.problem.strip(),
+        entry_point=answer.entry_point,
+        provenance=seed.provenance.model_copy(update={"method": "oss_instruct"}),
+        features=["oss_instruct"],
+    )
+    reference = Solution(
+        task_id=task.id,
+        code=answer.solution,
+        role=SolutionRole.REFERENCE,
+        author=Author(kind=AuthorKind.TEACHER, name=sample.teacher, model=sample.model, sample=sample.index),
+    )
+    arity = positional_arity(answer.solution, answer.entry_point)
+    inputs = [shape_args(test.args, arity) for test in answer.tests]
+    return Draft(Problem(task=task, reference=reference), inputs, [test.expected for test in answer.tests])
 
 
 def positional_arity(code: str, name: str) -> int | None:
@@ -237,7 +208,3 @@ def shape_args(args: Any, arity: int | None) -> list[Any]:
     if arity == 1 and len(args) != 1:
         return [args]
     return args
-
-
-def _text_of(response: Any) -> str:
-    return response.completions[0].text[:1000] if response.completions else ""

@@ -15,7 +15,8 @@ from __future__ import annotations
 import ast
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Any
 
 from pydantic import Field
 
@@ -23,8 +24,8 @@ from codefoundry.judge.codec import dumps
 from codefoundry.judge.requests import collect_request
 from codefoundry.judge.split import split
 from codefoundry.mine.checks import find_function
-from codefoundry.pipeline.stage import Resources, Stage, StageConfig, StageResult
-from codefoundry.records import Drop, Problem, TestCase
+from codefoundry.pipeline.stage import Resources, StageConfig, StageResult, ThreadedStage
+from codefoundry.records import Drop, Problem, TestCase, TestgenReport, TestOrigin
 from codefoundry.sandbox.api import Limits
 from codefoundry.testgen.doctests import doctest_calls
 from codefoundry.testgen.inputs import (
@@ -44,8 +45,18 @@ from codefoundry.testgen.probe import Assignment, assignments, best, probe_input
 ORIGIN_RANK = {"doctest": 0, "boundary": 1, "probe": 2, "hypothesis": 3}
 
 
+class MinedTestsDrop(StrEnum):
+    NO_REFERENCE = "no_reference"
+    SYNTAX_ERROR = "syntax_error"
+    NO_FUNCTION = "no_function"
+    NO_VALID_INPUTS = "no_valid_inputs"
+    NONDETERMINISTIC = "nondeterministic"
+    TOO_FEW_TESTS = "too_few_tests"
+    CONSTANT_OUTPUT = "constant_output"
+    TRIVIAL_OUTPUT = "trivial_output"
+
+
 class BuildMinedTestsConfig(StageConfig):
-    kind: Literal["testgen.mined"] = "testgen.mined"
     batch_size: int = 64
     min_tests: int = Field(5, ge=1, description="problems with fewer labelled tests are dropped")
     max_tests: int = Field(50, ge=1, description="cap on tests kept per problem")
@@ -76,15 +87,19 @@ class _Plan:
     constants: dict[str, list[Any]]
 
 
-class BuildMinedTests(Stage[Problem, Problem]):
+class BuildMinedTests(ThreadedStage[Problem, Problem]):
     """Doctest, boundary and hypothesis inputs (types probed when unknown), labelled twice by the reference."""
 
     kind = "testgen.mined"
     Config = BuildMinedTestsConfig
     input_type = Problem
     output_type = Problem
-    resources = Resources(cpu_slots=1, sandbox=True)
+    drop_reasons = MinedTestsDrop
     config: BuildMinedTestsConfig
+
+    @classmethod
+    def resources(cls, config: StageConfig) -> Resources:
+        return Resources(sandbox_share=1.0, cpu_bound=True)
 
     def _limits(self) -> Limits:
         cfg = self.config
@@ -92,7 +107,7 @@ class BuildMinedTests(Stage[Problem, Problem]):
             time_s=cfg.time_s, per_test_time_s=cfg.per_test_time_s, cpu_s=cfg.time_s, memory_mb=cfg.memory_mb
         )
 
-    def process(self, batch: list[Problem]) -> StageResult[Problem]:
+    def process_batch(self, batch: list[Problem]) -> StageResult[Problem]:
         result: StageResult[Problem] = StageResult()
         plans: list[_Plan] = []
         for problem in batch:
@@ -109,12 +124,12 @@ class BuildMinedTests(Stage[Problem, Problem]):
                 names = ", ".join(p.name for p in unknown(plan.params))
                 errors = ", ".join(f"{k} x{v}" for k, v in probe_errors[index].most_common(3))
                 detail = f"no probed types work for: {names}; errors: {errors}"
-                result.drops.append(self.drop(problem, "no_valid_inputs", detail))
+                result.drops.append(self.drop(problem, MinedTestsDrop.NO_VALID_INPUTS, detail))
                 continue
             typed = assignment.apply(plan.params) if assignment.types else plan.params
             candidates, counts = self._candidates(plan, typed)
             if not candidates:
-                result.drops.append(self.drop(problem, "no_valid_inputs", "no plain-data inputs"))
+                result.drops.append(self.drop(problem, MinedTestsDrop.NO_VALID_INPUTS, "no plain-data inputs"))
                 continue
             probed = ", ".join(f"{k}: {v}" for k, v in sorted(assignment.types.items()))
             labelled_inputs.append((problem, candidates, counts, probed))
@@ -123,7 +138,7 @@ class BuildMinedTests(Stage[Problem, Problem]):
         for problem, candidates, _counts, _probed in labelled_inputs:
             requests.append(collect_request(problem, [c.args for c in candidates], limits))
             requests.append(collect_request(problem, [c.args for c in candidates], limits, perturb=True))
-        results = self.context.sandbox.run_many(requests)
+        results = self.run_sandbox(requests)
         for index, (problem, candidates, counts, probed) in enumerate(labelled_inputs):
             first = outcomes(results[2 * index], len(candidates))
             second = outcomes(results[2 * index + 1], len(candidates), reversed_order=True)
@@ -137,14 +152,14 @@ class BuildMinedTests(Stage[Problem, Problem]):
     # ------------------------------------------------------------------------------------------ steps
     def _plan(self, problem: Problem) -> _Plan | Drop:
         if problem.reference is None:
-            return self.drop(problem, "no_reference")
+            return self.drop(problem, MinedTestsDrop.NO_REFERENCE)
         try:
             tree = ast.parse(problem.reference.code)
         except SyntaxError as exc:
-            return self.drop(problem, "syntax_error", str(exc))
+            return self.drop(problem, MinedTestsDrop.SYNTAX_ERROR, str(exc))
         function = find_function(tree, problem.task.entry_point)
         if not isinstance(function, ast.FunctionDef):
-            return self.drop(problem, "no_function", problem.task.entry_point)
+            return self.drop(problem, MinedTestsDrop.NO_FUNCTION, problem.task.entry_point)
         docstring = ast.get_docstring(function) or ""
         calls = doctest_calls(docstring, function)
         return _Plan(problem, parameters(function, calls), calls, function, code_constants(function, tree))
@@ -188,7 +203,7 @@ class BuildMinedTests(Stage[Problem, Problem]):
             requests.append(
                 collect_request(plans[index].problem, [c.args for _a, inputs in parts for c in inputs], limits)
             )
-        results = self.context.sandbox.run_many(requests)
+        results = self.run_sandbox(requests)
         scored: dict[int, list[tuple[Assignment, float, int]]] = defaultdict(list)
         for (index, parts), res in zip(by_problem.items(), results, strict=True):
             seen_all = outcomes(res, sum(len(inputs) for _a, inputs in parts))
@@ -238,38 +253,38 @@ class BuildMinedTests(Stage[Problem, Problem]):
         cfg = self.config
         labelled = compare_runs(candidates, first, second)
         if labelled.disagreement:
-            return self.drop(problem, "nondeterministic", labelled.disagreement)
+            return self.drop(problem, MinedTestsDrop.NONDETERMINISTIC, labelled.disagreement)
         usable = [(c, out, t) for c, out, t in labelled.tests if len(dumps(out)) <= cfg.max_output_chars]
         errors = ", ".join(f"{k} x{v}" for k, v in sorted(labelled.errors.items(), key=lambda kv: -kv[1])[:3])
         summary = f"{len(usable)} usable of {len(candidates)} inputs; statuses {labelled.statuses}; errors: {errors}"
         if len(usable) < cfg.min_tests:
-            return self.drop(problem, "too_few_tests", summary)
+            return self.drop(problem, MinedTestsDrop.TOO_FEW_TESTS, summary)
         if problem.task.observe_args and all(
             type(out) is list and len(out) == 2 and dumps(out[1]) == dumps(c.args) for c, out, _t in usable
         ):
-            return self.drop(problem, "constant_output", "returns nothing and leaves its arguments unchanged")
+            return self.drop(problem, MinedTestsDrop.CONSTANT_OUTPUT, "returns nothing and leaves its arguments unchanged")
         if len({dumps(out) for _c, out, _t in usable}) == 1:
-            return self.drop(problem, "constant_output", f"every input gives {dumps(usable[0][1])[:200]}")
+            return self.drop(problem, MinedTestsDrop.CONSTANT_OUTPUT, f"every input gives {dumps(usable[0][1])[:200]}")
         echo = _echoed_argument(usable)
         if echo is not None:
-            return self.drop(problem, "trivial_output", f"every output equals argument {echo}")
+            return self.drop(problem, MinedTestsDrop.TRIVIAL_OUTPUT, f"every output equals argument {echo}")
         picked = select(usable, cfg.max_tests)
         tests = split(
             [
-                TestCase(task_id=problem.task.id, args=c.args, expected=out, origin=c.origin)
+                TestCase(task_id=problem.task.id, args=c.args, expected=out, origin=TestOrigin(c.origin))
                 for c, out, _t in picked
             ],
             cfg.holdout_fraction,
         )
-        notes = dict(problem.notes)
-        notes["testgen"] = {
-            "candidates": counts,
-            "labelled": len(usable),
-            "statuses": labelled.statuses,
-            "doctest_tests": sum(1 for t in tests if t.origin == "doctest"),
-            "probed_types": probed,
-        }
-        return problem.model_copy(update={"tests": tests, "notes": notes})
+        report = TestgenReport(
+            candidates=counts,
+            labelled=len(usable),
+            statuses=labelled.statuses,
+            doctest_tests=sum(1 for t in tests if t.origin is TestOrigin.DOCTEST),
+            probed_types=probed,
+        )
+        reports = problem.reports.model_copy(update={"testgen": report})
+        return problem.model_copy(update={"tests": tests, "reports": reports})
 
 
 def select(

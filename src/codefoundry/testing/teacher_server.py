@@ -26,6 +26,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from codefoundry.testing.answers import all_text, answer, count_tokens, request_text, task_answer
+
+__all__ = ["RequestRecord", "ScriptedServer", "count_tokens", "request_text", "task_answer"]
+
 _DIRECTIVE = re.compile(r"\[\[fault:\s*([^\]]*)\]\]")
 _REASONS = {
     200: "OK",
@@ -51,6 +55,8 @@ class RequestRecord:
     action: str
     at: float
     status: int = 0
+    started: float = 0.0  # monotonic: when a slot took the request
+    finished: float = 0.0  # monotonic: when the answer was written
     prompt_tokens: int = 0
     completion_tokens: int = 0
     choices: int = 0
@@ -68,60 +74,6 @@ class ServerState:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def request_text(body: dict[str, Any]) -> str:
-    """The text a fault script is keyed by: the last message's content, or the prompt."""
-    if body.get("messages"):
-        return str(body["messages"][-1].get("content") or "")
-    return str(body.get("prompt") or "")
-
-
-def _all_text(body: dict[str, Any]) -> str:
-    if body.get("messages"):
-        return "\n".join(str(m.get("content") or "") for m in body["messages"])
-    return str(body.get("prompt") or "")
-
-
-def count_tokens(text: str) -> int:
-    """The server's (and the tests') token count: whitespace-separated words."""
-    return len(text.split())
-
-
-def _fake_from_schema(schema: dict[str, Any], seed: str) -> Any:
-    kind = schema.get("type")
-    if kind == "object" or "properties" in schema:
-        return {name: _fake_from_schema(sub, seed) for name, sub in schema.get("properties", {}).items()}
-    if kind == "array":
-        return [_fake_from_schema(schema.get("items", {}), seed)]
-    if kind == "integer":
-        return int(seed[:4], 16)
-    if kind == "number":
-        return int(seed[:4], 16) / 7
-    if kind == "boolean":
-        return True
-    return f"value-{seed[:8]}"
-
-
-def _answer(body: dict[str, Any], key: str, attempt: int, index: int, action: str) -> tuple[str, str]:
-    """(content, finish_reason) of one choice; a repeated call gets a different sample, like sampling would."""
-    seed = hashlib.sha256(f"{key}|{attempt}|{index}|{body.get('seed')}".encode()).hexdigest()
-    if action == "refusal":
-        return "I'm sorry, but I can't help with that request.", "stop"
-    if action == "empty":
-        return "", "stop"
-    fmt = body.get("response_format")
-    if fmt is not None:
-        schema = (fmt.get("json_schema") or {}).get("schema") or fmt.get("schema") or {}
-        return json.dumps(_fake_from_schema(schema, seed)), "stop"
-    _, _, schema_text = request_text(body).partition("matching this JSON schema, and nothing else:\n")
-    if schema_text:  # a client that fell back to asking for JSON in words gets it fenced, in prose
-        value = _fake_from_schema(json.loads(schema_text), seed)
-        return f"Sure:\n```json\n{json.dumps(value, indent=1)}\n```", "stop"
-    code = f"```python\ndef answer():\n    return {seed[:12]!r}\n```"
-    if action == "truncate":
-        return code[: len(code) // 2], "length"
-    return f"Here is a solution.\n\n{code}\n", "stop"
-
-
 class ScriptedServer:
     """The server, run on its own event loop in a daemon thread; use as a context manager."""
 
@@ -136,12 +88,19 @@ class ScriptedServer:
         script: dict[str, list[str]] | None = None,
         model: str = "scripted-teacher",
         port: int = 0,
+        slots: int | None = None,
+        tasks: bool = False,
     ) -> None:
         self.state = ServerState(
             latency_s=latency_s, support_n=support_n, structured=structured, model=model, script=script or {}
         )
         self._port = port
         self.fast = fast
+        # like a GPU server: at most ``slots`` requests are served at once, the rest wait in a queue
+        self.slots = slots
+        self._slots: asyncio.Semaphore | None = None
+        # answer OSS-Instruct-shaped requests with real, verifiable tasks (``task_answer``)
+        self.tasks = tasks
         # latency drawn uniformly from latency * [1 - jitter, 1 + jitter] (same mean), reproducibly
         self.jitter = jitter
         self._rng = random.Random(0)
@@ -183,6 +142,23 @@ class ScriptedServer:
         """Requests answered with a 200 (the calls a paid API would bill)."""
         return [r for r in self.records if r.status == 200]
 
+    def utilisation(self) -> dict[str, float]:
+        """The server's own view of how busy it was: replies, busy span, peak concurrency, and the share of
+        its capacity used (replies / (busy span x slots / latency)) when it has slots and a latency."""
+        answered = [r for r in self.records if r.status == 200 and r.finished]
+        if not answered:
+            return {"replies": 0}
+        span = max(r.finished for r in answered) - min(r.started for r in answered)
+        events = sorted([(r.started, 1) for r in answered] + [(r.finished, -1) for r in answered])
+        peak = level = 0
+        for _at, step in events:
+            level += step
+            peak = max(peak, level)
+        figures = {"replies": len(answered), "busy_span_s": round(span, 3), "peak_in_flight": peak}
+        if self.slots and self.state.latency_s and span > 0:
+            figures["capacity_used"] = round(len(answered) / (span * self.slots / self.state.latency_s), 4)
+        return figures
+
     def start(self) -> ScriptedServer:
         self._loop = asyncio.new_event_loop()
         ready = threading.Event()
@@ -190,6 +166,8 @@ class ScriptedServer:
         def run() -> None:
             assert self._loop is not None
             asyncio.set_event_loop(self._loop)
+            if self.slots:
+                self._slots = asyncio.Semaphore(self.slots)
             self._server = self._loop.run_until_complete(
                 asyncio.start_server(self._handle, "127.0.0.1", self._port, backlog=1024)
             )
@@ -314,8 +292,44 @@ class ScriptedServer:
         )
         with state.lock:
             state.records.append(record)
+        if self._slots is not None:
+            async with self._slots:
+                record.started = time.monotonic()
+                return await self._serve(record, path, body, key, attempt, action, writer, record.started)
+        record.started = time.monotonic()
+        return await self._serve(record, path, body, key, attempt, action, writer, arrived)
+
+    async def _serve(
+        self,
+        record: RequestRecord,
+        path: str,
+        body: dict[str, Any],
+        key: str,
+        attempt: int,
+        action: str,
+        writer: asyncio.StreamWriter,
+        since: float,
+    ) -> bool:
+        """The scripted latency (from ``since``), then the scripted answer."""
+        try:
+            return await self._answer_request(record, path, body, key, attempt, action, writer, since)
+        finally:
+            record.finished = time.monotonic()
+
+    async def _answer_request(
+        self,
+        record: RequestRecord,
+        path: str,
+        body: dict[str, Any],
+        key: str,
+        attempt: int,
+        action: str,
+        writer: asyncio.StreamWriter,
+        since: float,
+    ) -> bool:
+        state = self.state
         if state.latency_s:
-            await asyncio.sleep(max(0.0, arrived + self._latency() - time.monotonic()))
+            await asyncio.sleep(max(0.0, since + self._latency() - time.monotonic()))
         name, _, arg = action.partition(":")
         if name == "drop":
             writer.transport.abort()
@@ -353,7 +367,7 @@ class ScriptedServer:
         choices = []
         completion_tokens = 0
         for index in range(n):
-            content, finish = _answer(body, key, attempt, index, name)
+            content, finish = answer(body, key, attempt, index, name, self.tasks)
             completion_tokens += count_tokens(content)
             if chat:
                 choices.append(
@@ -365,7 +379,7 @@ class ScriptedServer:
                 )
             else:
                 choices.append({"index": index, "text": content, "finish_reason": finish})
-        prompt_tokens = count_tokens(_all_text(body))
+        prompt_tokens = count_tokens(all_text(body))
         payload = {
             "id": f"cmpl-{key[:12]}",
             "object": "chat.completion" if chat else "text_completion",
@@ -395,13 +409,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--no-n", action="store_true", help="ignore n (answer one choice)")
     parser.add_argument("--fast", action="store_true", help="no faults or records: one fixed answer (bench)")
+    parser.add_argument("--slots", type=int, default=None, help="requests served at once; the rest queue")
+    parser.add_argument("--tasks", action="store_true", help="answer OSS-Instruct requests with real tasks")
+    parser.add_argument("--stats", default=None, help="write the server's utilisation figures here (JSON) at exit")
     args = parser.parse_args(argv)
     server = ScriptedServer(
-        latency_s=args.latency, port=args.port, support_n=not args.no_n, fast=args.fast, jitter=args.jitter
+        latency_s=args.latency,
+        port=args.port,
+        support_n=not args.no_n,
+        fast=args.fast,
+        jitter=args.jitter,
+        slots=args.slots,
+        tasks=args.tasks,
     ).start()
     print(server.base_url, flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         sys.stdin.read()
+    if args.stats:
+        with open(args.stats, "w", encoding="utf-8") as handle:
+            json.dump(server.utilisation(), handle)
     server.stop()
 
 

@@ -10,19 +10,25 @@ can be made are dropped ``no_mutants`` (their suites' strength cannot be measure
 
 from __future__ import annotations
 
-from typing import Literal
+from enum import StrEnum
 
 from pydantic import Field
 
 from codefoundry.judge.requests import judge_request
-from codefoundry.pipeline.stage import Resources, Stage, StageConfig, StageResult
-from codefoundry.records import Problem
+from codefoundry.pipeline.stage import Resources, StageConfig, StageResult, ThreadedStage
+from codefoundry.records import MutationReport, Problem
 from codefoundry.sandbox.api import ExecResult, Limits
 from codefoundry.verify.mutants import Mutant, generate, select
 
 
+class MutationDrop(StrEnum):
+    NO_TESTS = "no_tests"
+    SYNTAX_ERROR = "syntax_error"
+    NO_MUTANTS = "no_mutants"
+    WEAK_TESTS = "weak_tests"
+
+
 class MutationGateConfig(StageConfig):
-    kind: Literal["verify.mutation"] = "verify.mutation"
     batch_size: int = 64
     min_score: float = Field(
         0.6, ge=0, le=1, description="problems whose suites kill fewer mutants are dropped"
@@ -39,15 +45,19 @@ class MutationGateConfig(StageConfig):
     memory_mb: int = Field(256, gt=0)
 
 
-class MutationGate(Stage[Problem, Problem]):
+class MutationGate(ThreadedStage[Problem, Problem]):
     """Run AST mutants of the reference against the tests; record the score; drop weak suites."""
 
     kind = "verify.mutation"
     Config = MutationGateConfig
     input_type = Problem
     output_type = Problem
-    resources = Resources(cpu_slots=1, sandbox=True)
+    drop_reasons = MutationDrop
     config: MutationGateConfig
+
+    @classmethod
+    def resources(cls, config: StageConfig) -> Resources:
+        return Resources(sandbox_share=1.0, cpu_bound=True)
 
     def _limits(self, timing: ExecResult) -> Limits:
         """Tight limits from the reference's own run (measured here, never stored: records stay deterministic)."""
@@ -57,26 +67,26 @@ class MutationGate(Stage[Problem, Problem]):
         total = min(max(0.5, 2 * per_test + cfg.time_factor * timing.time_s), cfg.max_time_s)
         return Limits(time_s=total, per_test_time_s=per_test, cpu_s=total, memory_mb=cfg.memory_mb)
 
-    def process(self, batch: list[Problem]) -> StageResult[Problem]:
+    def process_batch(self, batch: list[Problem]) -> StageResult[Problem]:
         cfg = self.config
         result: StageResult[Problem] = StageResult()
         jobs: list[tuple[Problem, list[Mutant]]] = []
         for problem in batch:
             if problem.reference is None or not problem.tests:
-                result.drops.append(self.drop(problem, "no_tests"))
+                result.drops.append(self.drop(problem, MutationDrop.NO_TESTS))
                 continue
             try:
                 mutants = select(
                     generate(problem.reference.code, problem.task.entry_point), cfg.max_mutants, problem.id
                 )
             except SyntaxError as exc:
-                result.drops.append(self.drop(problem, "syntax_error", str(exc)))
+                result.drops.append(self.drop(problem, MutationDrop.SYNTAX_ERROR, str(exc)))
                 continue
             if len(mutants) < cfg.min_mutants:
-                result.drops.append(self.drop(problem, "no_mutants", f"{len(mutants)} mutants"))
+                result.drops.append(self.drop(problem, MutationDrop.NO_MUTANTS, f"{len(mutants)} mutants"))
                 continue
             jobs.append((problem, mutants))
-        timings = self.context.sandbox.run_many(
+        timings = self.run_sandbox(
             [judge_request(problem, problem.reference.code, Limits(), stop=True) for problem, _m in jobs]  # type: ignore[union-attr]
         )
         requests = [
@@ -84,7 +94,7 @@ class MutationGate(Stage[Problem, Problem]):
             for (problem, mutants), timing in zip(jobs, timings, strict=True)
             for mutant in mutants
         ]
-        results = iter(self.context.sandbox.run_many(requests))
+        results = iter(self.run_sandbox(requests))
         for problem, mutants in jobs:
             killed, total, survivors, errors = 0, 0, [], 0
             for mutant in mutants:
@@ -99,23 +109,22 @@ class MutationGate(Stage[Problem, Problem]):
                     killed += 1
             if total == 0:
                 result.drops.append(
-                    self.drop(problem, "no_mutants", f"all {errors} mutant runs hit sandbox errors")
+                    self.drop(problem, MutationDrop.NO_MUTANTS, f"all {errors} mutant runs hit sandbox errors")
                 )
                 continue
             score = killed / total
-            notes = dict(problem.notes)
-            notes["mutation"] = {"survivors": survivors[:10], "sandbox_errors": errors}
+            report = MutationReport(survivors=survivors[:10], sandbox_errors=errors)
             scored = problem.model_copy(
                 update={
                     "mutation_score": round(score, 4),
                     "mutants_total": total,
                     "mutants_killed": killed,
-                    "notes": notes,
+                    "reports": problem.reports.model_copy(update={"mutation": report}),
                 }
             )
             if score < cfg.min_score:
                 detail = f"mutation score {score:.3f} ({killed}/{total} killed); survivors: {', '.join(survivors[:5])}"
-                result.drops.append(self.drop(scored, "weak_tests", detail))
+                result.drops.append(self.drop(scored, MutationDrop.WEAK_TESTS, detail))
                 continue
             result.records.append(scored)
         return result

@@ -9,18 +9,23 @@ state.
 
 from __future__ import annotations
 
-from typing import Literal
+from enum import StrEnum
 
 from pydantic import Field
 
 from codefoundry.judge.requests import failures, judge_request
-from codefoundry.pipeline.stage import Resources, Stage, StageConfig, StageResult
+from codefoundry.pipeline.stage import Resources, StageConfig, StageResult, ThreadedStage
 from codefoundry.records import Problem
 from codefoundry.sandbox.api import Limits
 
 
+class VerifyReferenceDrop(StrEnum):
+    NO_REFERENCE = "no_reference"
+    NO_TESTS = "no_tests"
+    REFERENCE_FAILED = "reference_failed"
+
+
 class VerifyReferenceConfig(StageConfig):
-    kind: Literal["verify.reference"] = "verify.reference"
     batch_size: int = 64
     runs: int = Field(2, ge=1, le=4, description="judged runs that must all pass")
     per_test_time_s: float = Field(1.0, gt=0)
@@ -28,17 +33,21 @@ class VerifyReferenceConfig(StageConfig):
     memory_mb: int = Field(512, gt=0)
 
 
-class VerifyReference(Stage[Problem, Problem]):
+class VerifyReference(ThreadedStage[Problem, Problem]):
     """Judge the reference against its full suite ``runs`` times; any failure drops the problem."""
 
     kind = "verify.reference"
     Config = VerifyReferenceConfig
     input_type = Problem
     output_type = Problem
-    resources = Resources(cpu_slots=1, sandbox=True)
+    drop_reasons = VerifyReferenceDrop
     config: VerifyReferenceConfig
 
-    def process(self, batch: list[Problem]) -> StageResult[Problem]:
+    @classmethod
+    def resources(cls, config: StageConfig) -> Resources:
+        return Resources(sandbox_share=1.0, cpu_bound=True)
+
+    def process_batch(self, batch: list[Problem]) -> StageResult[Problem]:
         cfg = self.config
         result: StageResult[Problem] = StageResult()
         limits = Limits(
@@ -47,7 +56,10 @@ class VerifyReference(Stage[Problem, Problem]):
         todo: list[Problem] = []
         for problem in batch:
             if problem.reference is None or not problem.tests:
-                result.drops.append(self.drop(problem, "no_tests" if problem.reference else "no_reference"))
+                result.drops.append(self.drop(
+                        problem,
+                        VerifyReferenceDrop.NO_TESTS if problem.reference else VerifyReferenceDrop.NO_REFERENCE,
+                    ))
             else:
                 todo.append(problem)
         requests = [
@@ -55,7 +67,7 @@ class VerifyReference(Stage[Problem, Problem]):
             for p in todo
             for run in range(cfg.runs)
         ]
-        results = self.context.sandbox.run_many(requests)
+        results = self.run_sandbox(requests)
         for index, problem in enumerate(todo):
             runs = results[index * cfg.runs : (index + 1) * cfg.runs]
             problems = [
@@ -64,7 +76,7 @@ class VerifyReference(Stage[Problem, Problem]):
                 if not res.passed
             ]
             if problems:
-                result.drops.append(self.drop(problem, "reference_failed", " | ".join(problems)))
+                result.drops.append(self.drop(problem, VerifyReferenceDrop.REFERENCE_FAILED, " | ".join(problems)))
                 continue
             result.records.append(problem)
         return result

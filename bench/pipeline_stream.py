@@ -1,0 +1,107 @@
+"""How busy the pipeline keeps a teacher server while the sandbox verifies: OSS-Instruct over 400 seeds.
+
+Anchor: the server's capacity. The project's scripted OpenAI-compatible server runs in a process of its own
+with 64 slots and 0.5 s per reply (like a GPU server with a fixed batch); it answers each OSS-Instruct request
+with a real task (solution + tests) that the pipeline verifies in the sandbox, then a second sandbox stage
+judges every kept reference again. The figure is the share of the server's capacity the run used:
+``replies / (busy span x slots / latency)``, measured from both sides: the client (every paid call's start and
+end as the teacher client saw them) and the server (its own start and finish times). The bound is what a
+perfectly packed server would take for the same replies.
+
+    .venv/bin/python bench/pipeline_stream.py [--seeds 400] [--slots 64] [--latency 0.5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from codefoundry.pipeline.runner import execute
+from codefoundry.recipe import recipe_from_dict
+from codefoundry.teacher.client import TeacherClient
+
+GOAL = 0.85
+
+
+def _recipe(base_url: str, seeds: int, slots: int) -> Any:
+    return recipe_from_dict(
+        {
+            "name": "bench-stream",
+            "teachers": {"default": {"base_url": base_url, "model": "scripted-teacher", "max_concurrency": slots}},
+            "stages": [
+                {"kind": "mine.functions", "corpus": {"kind": "stdlib"}},
+                {"kind": "synth.oss_instruct", "teacher": "default", "limit": seeds},
+                {"kind": "verify.reference"},
+            ],
+        },
+        "bench recipe",
+    )
+
+
+def _client_calls(calls: list[tuple[float, float]]) -> Any:
+    """Wrap ``TeacherClient.run`` to record (start, end) of every request the server answered."""
+    original = TeacherClient.run
+
+    async def timed(self: TeacherClient, request: Any) -> Any:
+        started = time.monotonic()
+        response = await original(self, request)
+        if response.ok and not all(c.cached for c in response.completions):
+            calls.append((started, time.monotonic()))
+        return response
+
+    TeacherClient.run = timed  # type: ignore[method-assign]
+    return original
+
+
+def _share(replies: int, span: float, slots: int, latency: float) -> float:
+    return replies / (span * slots / latency) if span > 0 else 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=400)
+    parser.add_argument("--slots", type=int, default=64)
+    parser.add_argument("--latency", type=float, default=0.5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="cf-bench-stream-") as tmp:
+        stats_path = Path(tmp) / "server.json"
+        server = subprocess.Popen(
+            [sys.executable, "-m", "codefoundry.testing.teacher_server", "--latency", str(args.latency),
+             "--slots", str(args.slots), "--tasks", "--stats", str(stats_path)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert server.stdout is not None and server.stdin is not None
+        base_url = server.stdout.readline().strip()
+        calls: list[tuple[float, float]] = []
+        original = _client_calls(calls)
+        try:
+            started = time.perf_counter()
+            summary = execute(_recipe(base_url, args.seeds, args.slots), Path(tmp) / "run")
+            wall = time.perf_counter() - started
+        finally:
+            TeacherClient.run = original  # type: ignore[method-assign]
+            server.stdin.close()
+            server.wait(timeout=30)
+        server_side: dict[str, Any] = json.loads(stats_path.read_text())
+    replies = len(calls)
+    client_span = max(end for _s, end in calls) - min(start for start, _e in calls)
+    client_share = _share(replies, client_span, args.slots, args.latency)
+    bound = replies * args.latency / args.slots
+    for stage in summary["stages"]:
+        print(f"{stage['stage']:<24} kept {stage['records']:>5}  dropped {stage['drops']:>5}  {stage['seconds']:>6.1f} s")
+    print(f"replies: {replies} (server: {server_side.get('replies')}); verified tasks: {summary['final']['tasks']}")
+    print(f"teacher busy span: client {client_span:.2f} s, server {server_side.get('busy_span_s')} s; "
+          f"bound {bound:.2f} s; peak in flight at the server {server_side.get('peak_in_flight')} of {args.slots}")
+    print(f"whole run: {wall:.1f} s")
+    print(f"capacity used: client {client_share:.3f}, server {server_side.get('capacity_used')}; "
+          f"goal {GOAL}; ratio to goal {client_share / GOAL:.2f}x")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""Every stage the pipeline has, by class path; a stage's kind is written once, on its class.
+
+Stage modules are imported when a recipe is loaded (not for ``--help``); the kind -> class map is built
+from the classes themselves, so a kind cannot disagree with its registry entry.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from codefoundry.pipeline.stage import Stage
+
+# In the order data flows: sources, synthesizers, test builders, verifiers, filters.
+STAGES: tuple[str, ...] = (
+    "codefoundry.mine.functions:MineFunctions",
+    "codefoundry.mine.tasks:MakeTasks",
+    "codefoundry.synth.oss_instruct:OssInstruct",
+    "codefoundry.testgen.mined:BuildMinedTests",
+    "codefoundry.verify.reference:VerifyReference",
+    "codefoundry.verify.mutation:MutationGate",
+    "codefoundry.filter.dedup:OnePerTask",
+)
+
+
+def load_stage(path: str) -> type[Stage[Any, Any]]:
+    module_name, _, class_name = path.partition(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def stage_classes(paths: Iterable[str] | None = None) -> dict[str, type[Stage[Any, Any]]]:
+    """kind -> stage class for every registered stage (``paths`` defaults to ``STAGES``)."""
+    classes: dict[str, type[Stage[Any, Any]]] = {}
+    for path in STAGES if paths is None else paths:
+        cls = load_stage(path)
+        if cls.kind in classes:
+            raise RuntimeError(f"stage kind {cls.kind!r} is registered twice ({path})")
+        classes[cls.kind] = cls
+    return classes

@@ -1,0 +1,96 @@
+"""Verification by agreement: a teacher's solution runs in the sandbox on its own test inputs, and a test is
+kept only where the solution's output equals the teacher's expected output.
+
+A reusable step for teacher synthesizers whose tasks come with one solution and its tests (OSS-Instruct
+today). Nothing the teacher says is trusted: the outputs are collected in the sandbox (the expected values
+never reach the child) and compared here. Tasks with no oracle at all get K solutions and voting instead
+(the verification stages).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from codefoundry.judge.split import split
+from codefoundry.pipeline.stage import StageContext
+from codefoundry.records import AgreementReport, Problem, TestCase, TestOrigin
+from codefoundry.sandbox.api import ExecRequest, ExecResult, Limits, TestInput
+
+
+@dataclass(frozen=True)
+class AgreementRule:
+    """How much agreement makes a task: a share of the teacher's tests, and a number of kept tests."""
+
+    min_agreement: float
+    min_tests: int
+    holdout_fraction: float
+    limits: Limits
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A teacher's task with its one solution (``problem.reference``) and its tests (inputs + expected)."""
+
+    problem: Problem
+    inputs: list[list[Any]]
+    expected: list[Any]
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """Why a draft is not a task: ``solution_failed``, ``tests_disagree`` or ``too_few_tests``."""
+
+    problem: Problem
+    reason: str
+    detail: str
+
+
+def collect_request(draft: Draft, limits: Limits) -> ExecRequest:
+    """Collect the solution's outputs on the draft's inputs (compared in the supervisor's process)."""
+    problem = draft.problem
+    assert problem.reference is not None
+    return ExecRequest(
+        language=problem.task.language,
+        style="function",
+        code=problem.reference.code,
+        entry_point=problem.task.entry_point,
+        tests=[TestInput(args=args) for args in draft.inputs],
+        limits=limits,
+        mode="collect",
+    )
+
+
+def judge(draft: Draft, execution: ExecResult, rule: AgreementRule) -> Problem | Disagreement:
+    """The task with its agreeing tests split visible/holdout, or why it was not kept."""
+    from codefoundry.sandbox.compare import plain_equal
+
+    problem = draft.problem
+    task_id = problem.task.id
+    if execution.status in ("compile_error", "sandbox_error") or not any(
+        v.status == "ok" for v in execution.verdicts
+    ):
+        errors = sorted({v.error for v in execution.verdicts if v.error})[:3]
+        detail = f"{execution.status}: {'; '.join(errors) or execution.stderr[:500]}"
+        return Disagreement(problem, "solution_failed", detail)
+    agreed: list[TestCase] = []
+    for args, expected, verdict in zip(draft.inputs, draft.expected, execution.verdicts, strict=False):
+        if verdict.status == "ok" and plain_equal(verdict.output, expected, 1e-6, 1e-9):
+            agreed.append(TestCase(task_id=task_id, args=args, expected=verdict.output, origin=TestOrigin.TEACHER))
+    total = len(draft.inputs)
+    detail = f"{len(agreed)}/{total} teacher tests agree with the teacher's solution"
+    if len(agreed) / total < rule.min_agreement:
+        return Disagreement(problem, "tests_disagree", detail)
+    unique = list({t.id: t for t in agreed}.values())
+    if len(unique) < rule.min_tests:
+        return Disagreement(problem, "too_few_tests", detail)
+    reports = problem.reports.model_copy(update={"agreement": AgreementReport(agreeing=len(agreed), total=total)})
+    return problem.model_copy(update={"tests": split(unique, rule.holdout_fraction), "reports": reports})
+
+
+async def verify_drafts(
+    context: StageContext, drafts: list[Draft], rule: AgreementRule
+) -> list[Problem | Disagreement]:
+    """Every draft judged by agreement, with one sandbox call for all of them; results in draft order."""
+    executions = await context.run_sandbox([collect_request(d, rule.limits) for d in drafts])
+    return [judge(d, e, rule) for d, e in zip(drafts, executions, strict=True)]
