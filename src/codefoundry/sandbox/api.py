@@ -11,18 +11,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Status = Literal[
-    "ok",  # collect mode: the test ran and produced an output (no expectation to compare against)
-    "pass",
-    "wrong_answer",
-    "runtime_error",
-    "timeout",
-    "memory_limit",
-    "output_limit",
-    "compile_error",
-    "skipped",  # not run because an earlier test failed and stop_on_first_failure was set
-    "sandbox_error",  # the sandbox itself failed (never the candidate's fault); always reported loudly
-]
+from codefoundry.sandbox.status import Status
+
+
+class SandboxError(RuntimeError):
+    """The sandbox could not start or lost a worker (never the candidate's fault)."""
 
 
 class Limits(BaseModel):
@@ -79,10 +72,14 @@ class ExecRequest(BaseModel):
 
 
 class TestVerdict(BaseModel):
-    """The outcome of one test, decided by the supervisor."""
+    """The outcome of one test, decided by the supervisor.
+
+    ``status`` is validated against ``Status`` and stored as its plain string (``use_enum_values``), so a
+    verdict reads, compares, prints and serializes exactly as the string it is.
+    """
 
     __test__ = False
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_enum_values=True)
     status: Status
     output: Any = None  # plain data returned (function) or captured stdout (stdio); capped
     error: str = ""  # exception type and message, or why the verdict was reached
@@ -91,9 +88,9 @@ class TestVerdict(BaseModel):
 
 
 class ExecResult(BaseModel):
-    """The outcome of one candidate: a verdict per test plus an overall status."""
+    """The outcome of one candidate: a verdict per test plus an overall status (a plain string too)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_enum_values=True)
     status: Status  # the first non-pass/ok verdict, or "pass" / "ok"
     passed: bool
     verdicts: list[TestVerdict] = Field(default_factory=list)
@@ -102,3 +99,16 @@ class ExecResult(BaseModel):
     time_s: float = 0.0
     peak_memory_mb: float = 0.0
     cached: bool = False
+
+
+class ProgramRun(BaseModel):
+    """One plain program run (no expected output): what ``codefoundry sandbox run`` prints."""
+
+    model_config = ConfigDict(extra="forbid")
+    status: str
+    exit_code: int | None
+    stdout: str
+    stderr: str
+    time_s: float
+    peak_memory_mb: float
+    error: str = ""
