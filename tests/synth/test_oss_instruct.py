@@ -155,3 +155,22 @@ def test_args_of_a_one_parameter_function_are_wrapped_when_the_teacher_unwrapped
     assert shape_args(5, 1) == [5]
     assert shape_args([1, 2], 2) == [1, 2]
     assert shape_args([1, 2], None) == [1, 2]
+
+
+def test_a_teacher_stage_must_declare_every_teacher_drop_reason() -> None:
+    from enum import StrEnum
+
+    from codefoundry.synth.oss_instruct import OssInstructConfig
+    from codefoundry.synth.teacher_task import TeacherStage
+
+    class OnlyMine(StrEnum):
+        MINE = "mine"
+
+    with pytest.raises(TypeError, match="must include the teacher drop reasons"):
+
+        class Careless(TeacherStage[Seed, Seed]):  # noqa: F841 - defining it is the test
+            kind = "test.careless"
+            Config = OssInstructConfig
+            input_type = Seed
+            output_type = Seed
+            drop_reasons = OnlyMine

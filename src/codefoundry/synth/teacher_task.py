@@ -12,29 +12,21 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
 from codefoundry.pipeline.stage import Resources, Stage, StageConfig, StageResult
+from codefoundry.teacher.parse import ParseFailure
 
 In = TypeVar("In", bound=BaseModel)
 Out = TypeVar("Out", bound=BaseModel)
 D = TypeVar("D")
 
 
-class TeacherDrop(StrEnum):
-    """Why a teacher's answer gave no draft: the call failed, or the text could not be parsed."""
-
-    CALL_FAILED = "call_failed"
-    EMPTY = "empty"
-    TRUNCATED = "truncated"
-    REFUSAL = "refusal"
-    NO_CODE_BLOCK = "no_code_block"
-    BAD_JSON = "bad_json"
-    SCHEMA_MISMATCH = "schema_mismatch"
-    MISSING_SECTION = "missing_section"
+# Why a teacher's answer gave no draft: the call failed, or the text could not be parsed (one vocabulary,
+# defined with the parsers). A stage's own drop-reason enum repeats these values next to its own reasons.
+TeacherDrop = ParseFailure
 
 
 class ParseError(Exception):
@@ -89,6 +81,13 @@ class TeacherStage(Stage[In, Out]):
     """Fan-out, calls, parsing and drop accounting for any ``TeacherTask``; ``finish`` makes the records."""
 
     config: TeacherStageConfig
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        declared = {reason.value for reason in cls.drop_reasons}
+        missing = sorted({reason.value for reason in ParseFailure} - declared)
+        if "kind" in cls.__dict__ and missing:
+            raise TypeError(f"{cls.__name__}.drop_reasons must include the teacher drop reasons; missing {missing}")
 
     @abstractmethod
     def task(self) -> TeacherTask[In, Any]:

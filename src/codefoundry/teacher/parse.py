@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -21,16 +22,20 @@ from codefoundry.teacher.types import Completion
 
 T = TypeVar("T")
 
-DROP_REASONS = (
-    "empty",  # nothing (or only whitespace) came back
-    "truncated",  # finish_reason == "length", or a code fence / JSON value left open
-    "refusal",  # the model declined
-    "no_code_block",  # no code where code was asked for
-    "bad_json",  # no parseable JSON value in the text
-    "schema_mismatch",  # JSON parsed but does not match the expected model
-    "missing_section",  # a required named section is absent
-    "call_failed",  # the teacher call itself was given up on (see the failure reason)
-)
+class ParseFailure(StrEnum):
+    """Why a teacher's answer gave nothing usable (the one vocabulary every teacher stage drops with)."""
+
+    EMPTY = "empty"  # nothing (or only whitespace) came back
+    TRUNCATED = "truncated"  # finish_reason == "length", or a code fence / JSON value left open
+    REFUSAL = "refusal"  # the model declined
+    NO_CODE_BLOCK = "no_code_block"  # no code where code was asked for
+    BAD_JSON = "bad_json"  # no parseable JSON value in the text
+    SCHEMA_MISMATCH = "schema_mismatch"  # JSON parsed but does not match the expected model
+    MISSING_SECTION = "missing_section"  # a required named section is absent
+    CALL_FAILED = "call_failed"  # the teacher call itself was given up on (see the failure reason)
+
+
+DROP_REASONS = tuple(reason.value for reason in ParseFailure)
 
 _FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*([\w+#.\-]*)[^\n]*\n(.*?)^[ \t]*\1[ \t]*$", re.M | re.S)
 _OPEN_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})", re.M)
