@@ -68,6 +68,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=400)
     parser.add_argument("--slots", type=int, default=64)
     parser.add_argument("--latency", type=float, default=0.5)
+    parser.add_argument("--timeline", default=None, help="write the server's [start, end] per reply here (JSON)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cf-bench-stream-") as tmp:
         stats_path = Path(tmp) / "server.json"
@@ -89,6 +90,8 @@ def main() -> None:
             server.stdin.close()
             server.wait(timeout=30)
         server_side: dict[str, Any] = json.loads(stats_path.read_text())
+        if args.timeline:
+            Path(args.timeline).write_text(json.dumps(server_side["timeline"]))
     replies = len(calls)
     client_span = max(end for _s, end in calls) - min(start for start, _e in calls)
     client_share = _share(replies, client_span, args.slots, args.latency)

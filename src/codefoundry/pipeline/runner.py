@@ -32,6 +32,9 @@ from codefoundry.pipeline.stage import Scope, Stage, StageContext, StageResult
 from codefoundry.recipe import Recipe
 from codefoundry.records import content_hash
 
+# Requests a teacher stage keeps queued, as a multiple of the teacher's max_concurrency.
+TEACHER_QUEUE = 8
+
 
 @dataclass
 class StageReport:
@@ -159,10 +162,10 @@ class _StageRun:
         resources = self.planned.cls.resources(config)
         window = 2
         for name in resources.teachers:
-            # a batch holds its place while its answers are verified: room for four times the teacher's slots
-            # keeps the teacher's queue full meanwhile
+            # a batch holds its place while its answers are verified in the sandbox, which can take several
+            # teacher round trips: room for eight times the teacher's slots keeps its queue full meanwhile
             concurrency = self.services.teacher_config(name).max_concurrency
-            window = max(window, math.ceil(4 * concurrency / config.batch_size) + 1)
+            window = max(window, math.ceil(TEACHER_QUEUE * concurrency / config.batch_size) + 1)
         if resources.sandbox_share > 0:
             workers = self.services.sandbox_workers()
             window = max(window, math.ceil(resources.sandbox_share * workers) + 1)
@@ -179,7 +182,7 @@ class _StageRun:
             return self.report
         started = time.monotonic()
         if self.planned.cls.resources(self.planned.config).sandbox_share > 0:
-            await self.services.in_thread(self.services.sandbox)  # warm before the first batch needs it
+            await self.services.warm_sandbox()  # started with the run; ready before the first batch needs it
         await self.stage.setup()
         if self.planned.cls.scope is Scope.DATASET:
             count = await self._run_dataset()
@@ -351,6 +354,10 @@ async def arun_recipe(
             )
         try:
             async with asyncio.TaskGroup() as group:
+                if any(item.cls.resources(item.config).sandbox_share > 0 for item in planned):
+                    # warm fork-servers take a second or two of CPU: start them while the first stages read
+                    # their sources, not when the teachers' first answers are due
+                    group.create_task(services.warm_sandbox())
                 for stage_run in runs:
                     group.create_task(stage_run.run())
         except BaseExceptionGroup as group_error:

@@ -46,7 +46,8 @@ class Services:
         self._sandbox_config = sandbox_config
         self._sandbox: Sandbox | None = sandbox  # a started sandbox given by the caller is not closed here
         self._owns_sandbox = sandbox is None
-        self._sandbox_lock = threading.Lock()  # several threads may ask for it first at once: start it once
+        self._sandbox_lock = threading.Lock()
+        self._warming: asyncio.Future[Any] | None = None  # several threads may ask for it first at once: start it once
         self._teacher_configs = teachers or {}
         self._clients: dict[str, TeacherClient] = {}
         self._stack = contextlib.ExitStack()
@@ -96,6 +97,12 @@ class Services:
 
         configured = self._sandbox_config.workers if self._sandbox_config is not None else None
         return configured or os.cpu_count() or 1
+
+    async def warm_sandbox(self) -> None:
+        """Start the sandbox in a worker thread (once; later callers wait for the same start)."""
+        if self._warming is None:
+            self._warming = asyncio.ensure_future(self.in_thread(self.sandbox))
+        await self._warming
 
     async def run_sandbox(self, requests: list[ExecRequest]) -> list[ExecResult]:
         """``Sandbox.run_many`` in a worker thread: the event loop stays free for teacher calls."""

@@ -157,6 +157,8 @@ class ScriptedServer:
         figures = {"replies": len(answered), "busy_span_s": round(span, 3), "peak_in_flight": peak}
         if self.slots and self.state.latency_s and span > 0:
             figures["capacity_used"] = round(len(answered) / (span * self.slots / self.state.latency_s), 4)
+        first = min(r.started for r in answered)
+        figures["timeline"] = [[round(r.started - first, 4), round(r.finished - first, 4)] for r in answered]
         return figures
 
     def start(self) -> ScriptedServer:
