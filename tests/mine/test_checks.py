@@ -1,12 +1,19 @@
-"""``mine.tasks``: every static rejection reason, and the task built for a kept seed."""
+"""``mine.tasks``: every static rejection reason, the task built for a kept seed, and the vocabularies (plain
+types, mutating methods, module-scope names) the checks share with test generation and the extractor."""
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
 
+from codefoundry.judge.plaintypes import normalise_annotation
+from codefoundry.mine.checks import Analysis, Rejection, StaticConfig, analyse
+from codefoundry.mine.extract import extract_functions
 from codefoundry.mine.functions import MineFunctions
+from codefoundry.mine.policy import MUTATING_METHODS
+from codefoundry.mine.scopes import scope_names
 from codefoundry.mine.tasks import MakeTasks
 from codefoundry.records import Provenance, Seed
 from codefoundry.testing.stages import stage_context
@@ -126,3 +133,81 @@ def test_a_module_that_prints_when_imported_is_io(tmp_path: Path) -> None:
     stage = MakeTasks(MakeTasks.Config(), stage_context(tmp_path))
     result = stage.process_sync([_seed('def f(x):\n    """Doc."""\n    import this\n    return x\n')])
     assert [d.reason for d in result.drops] == ["io_call"]
+
+
+# annotation text -> whether it names plain data (string annotations need no imports in the seed)
+ANNOTATIONS = {
+    "bytes": True,
+    "bytearray": True,
+    "list[bytes]": True,
+    "dict[str, bytes] | None": True,
+    "Optional[List[int]]": True,
+    "Tuple[int, ...]": True,
+    "Iterator[str]": True,
+    "Literal['a', 'b']": True,
+    "complex": True,
+    "Decimal": True,
+    "fractions.Fraction": True,
+    "Final[int]": True,
+    "Widget": False,
+    "Callable[[int], int]": False,
+    "memoryview": False,
+    "Dict[str]": False,
+}
+
+
+@pytest.mark.parametrize(("text", "plain"), ANNOTATIONS.items())
+def test_signature_types_are_the_ones_test_generation_understands(text: str, plain: bool) -> None:
+    code = f'def f(x: "{text}", n: int = 1) -> "{text}":\n    """Doc."""\n    return x\n'
+    verdict = analyse(code, "f", StaticConfig(min_lines=1))
+    assert isinstance(verdict, Analysis) is plain, verdict
+    if not plain:
+        assert isinstance(verdict, Rejection) and verdict.reason == "non_plain_types"
+    # one vocabulary: mining accepts exactly what test generation can turn into inputs
+    annotation = ast.parse(text, mode="eval").body
+    assert (normalise_annotation(annotation) is not None) is plain
+
+
+def test_a_bytes_function_is_a_task(tmp_path: Path) -> None:
+    code = 'def checksum(data: bytes) -> int:\n    """Sum of the octets, modulo 256."""\n    return sum(data) % 256\n'
+    result = MakeTasks(MakeTasks.Config(), StageContext(tmp_path)).process([_seed(code, "checksum")])
+    assert not result.drops
+    assert result.records[0].task.signature == "def checksum(data: bytes) -> int"
+
+
+@pytest.mark.parametrize("method", sorted(MUTATING_METHODS))
+def test_one_set_of_mutating_methods_for_the_checks_and_the_extractor(method: str) -> None:
+    # called on a module-level table inside the function: global mutation
+    inside = f'T = [3, 1, 2]\n\ndef f(k):\n    """Doc."""\n    T.{method}()\n    return k\n'
+    verdict = analyse(inside, "f", StaticConfig(min_lines=1))
+    assert isinstance(verdict, Rejection) and verdict.reason == "global_mutation"
+    # called at module level: the table's first value is not its final one, so the code that changes it
+    # is copied along with it
+    outside = f'T = [3, 1, 2]\nT.{method}()\n\ndef f(k):\n    """Doc."""\n    return T[k]\n'
+    (item,) = extract_functions(outside)
+    assert f"T.{method}()" in item.code
+
+
+def test_the_checks_resolve_exactly_the_names_the_extractor_reads() -> None:
+    source = (
+        "import math\n"
+        "SCALE = 3\n"
+        "OFFSET = SCALE + 1\n"
+        "\n"
+        "def _scaled(values):\n"
+        "    return [math.floor(v * SCALE) for v in values]\n"
+        "\n"
+        "def spread(xs):\n"
+        '    """Scaled values, sorted by their distance from OFFSET."""\n'
+        "    key = lambda x: abs(x - OFFSET)\n"
+        "    return sorted(_scaled(xs), key=key)\n"
+    )
+    (item,) = extract_functions(source)
+    names = scope_names(item.code)
+    assert {"math", "SCALE", "OFFSET", "_scaled", "sorted", "abs"} <= names.read
+    assert {"values", "v", "xs", "key", "x"} <= names.local and not names.written
+    assert isinstance(analyse(item.code, "spread", StaticConfig()), Analysis)
+    # a name nothing defines is unresolved for both
+    missing = item.code.replace("SCALE = 3\n", "")
+    verdict = analyse(missing, "spread", StaticConfig())
+    assert isinstance(verdict, Rejection) and verdict.detail == "unresolved names: SCALE"

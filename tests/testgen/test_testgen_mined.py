@@ -7,11 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from codefoundry.judge.codec import decode, dumps
+from codefoundry.judge.requests import collect_request
 from codefoundry.mine.functions import MineFunctions
 from codefoundry.mine.tasks import MakeTasks
 from codefoundry.pipeline.stage import StageContext
 from codefoundry.records import Problem
 from codefoundry.sandbox import Sandbox, SandboxConfig
+from codefoundry.sandbox.api import Limits
 from codefoundry.testgen.mined import BuildMinedTests
 from codefoundry.testing.stages import stage_context
 
@@ -128,3 +131,53 @@ def test_output_following_string_hash_order_is_dropped(context: StageContext) ->
     result = BuildMinedTests(BuildMinedTests.Config(), context).process_sync(batch)
     assert not result.records
     assert [d.reason for d in result.drops] == ["nondeterministic"]
+
+
+def test_a_bytes_function_gets_tests(context: StageContext) -> None:
+    code = 'def checksum(data: bytes) -> int:\n    """Sum of the octets, modulo 256."""\n    return sum(data) % 256\n'
+    batch = problems_from_code(context, code)
+    assert [p.task.signature for p in batch] == ["def checksum(data: bytes) -> int"]
+    result = BuildMinedTests(BuildMinedTests.Config(), context).process(batch)
+    assert not result.drops
+    (problem,) = result.records
+    assert len(problem.tests) >= 5 and {t.origin for t in problem.tests} >= {"boundary", "hypothesis"}
+    for test in problem.tests:
+        (arg,) = test.args or []
+        assert set(arg) == {"__bytes__"}  # stored in the codec's tagged form
+        assert test.expected == sum(decode(arg)) % 256
+
+
+def test_exact_numbers_are_inputs_and_outputs(context: StageContext) -> None:
+    code = (
+        "from decimal import Decimal\n"
+        "from fractions import Fraction\n\n"
+        "def mix(d: Decimal, q: Fraction, z: complex) -> list:\n"
+        '    """Double each of ``d``, ``q`` and ``z``."""\n'
+        "    return [d * 2, q * 2, z * 2]\n"
+    )
+    result = BuildMinedTests(BuildMinedTests.Config(), context).process(problems_from_code(context, code))
+    assert not result.drops
+    for test in result.records[0].tests:
+        d, q, z = decode(test.args)
+        assert decode(test.expected) == [d * 2, q * 2, z * 2]
+
+
+def test_outputs_are_collected_through_the_sandbox_codec(context: StageContext) -> None:
+    # outputs shaped like the codec's tags are stored as themselves, sets in canonical order
+    code = (
+        "def shapes(s: str) -> list:\n"
+        '    """The text under a tag-like key, and its set of characters."""\n'
+        '    return [{"__bytes__": s, "__int__": s}, {"__set__": s}, set(s + "zyx")]\n'
+    )
+    (problem,) = problems_from_code(context, code)
+    request = collect_request(problem, [["ab"]], Limits())
+    assert request.code == problem.reference.code and request.entry_point == "shapes"  # nothing appended
+    assert not any(t.has_expected or t.expected is not None for t in request.tests)
+    result = BuildMinedTests(BuildMinedTests.Config(), context).process([problem])
+    assert not result.drops
+    for test in result.records[0].tests:
+        (s,) = test.args or []
+        first, tag_like, members = test.expected
+        assert first == {"__bytes__": s, "__int__": s}
+        assert tag_like == {"__dict__": [["__set__", s]]} and decode(tag_like) == {"__set__": s}
+        assert members == {"__set__": sorted(set(s + "zyx"), key=dumps)}

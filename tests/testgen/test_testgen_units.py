@@ -6,11 +6,18 @@ import ast
 import os
 import subprocess
 import sys
+from collections import Counter
+from decimal import Decimal
+from fractions import Fraction
 
-from codefoundry.judge.codec import decode, dumps, encode
+import pytest
+
+from codefoundry.judge.codec import NotPlain, decode, dumps, encode
+from codefoundry.judge.plaintypes import ALIASES, ANY, ATOMS, CONTAINERS, normalise_annotation, value_type
 from codefoundry.judge.split import split
 from codefoundry.records import TestCase
 from codefoundry.testgen.doctests import doctest_calls
+from codefoundry.testgen.hints import candidates_for
 from codefoundry.testgen.inputs import (
     Candidate,
     Param,
@@ -24,7 +31,7 @@ from codefoundry.testgen.inputs import (
     value_pool,
 )
 from codefoundry.testgen.probe import assignments, probe_inputs
-from codefoundry.testgen.types import candidates_for, normalise_annotation, strategy, value_type
+from codefoundry.testgen.strategies import boundary_values, strategy
 
 SOURCE = '''
 def clamp(value, low=0, high=10):
@@ -109,7 +116,7 @@ def test_generation_is_deterministic_for_a_seed() -> None:
 def test_draws_do_not_depend_on_hash_seed_or_loaded_modules() -> None:
     script = (
         "from codefoundry.testgen.draw import draw\n"
-        "from codefoundry.testgen.types import strategy\n"
+        "from codefoundry.testgen.strategies import strategy\n"
         "from codefoundry.judge.codec import encode, dumps\n"
         "print(dumps(encode(draw(strategy('tuple[set[str], dict[str, int], float]'), 25, 99))))\n"
     )
@@ -197,3 +204,39 @@ def test_optional_none_parameters_get_a_guessed_type() -> None:
     params = parameters(function, [])
     assert [(p.name, p.type) for p in params[1:]] == [("altchars", "bytes | None"), ("width", "int | None")]
     assert [p.name for p in shapes(params)[-1]] == ["s", "altchars", "width"]
+
+
+def test_every_plain_type_has_inputs_the_codec_round_trips() -> None:
+    assert set(ALIASES.values()) <= ATOMS | CONTAINERS
+    for atom in sorted(ATOMS):
+        edges = boundary_values(atom)
+        drawn = list(value_pool(atom, 30))
+        assert edges and drawn, atom
+        for value in edges + drawn:
+            encoded = encode([value])
+            assert dumps(encode(decode(encoded))) == dumps(encoded)
+            if atom != ANY:
+                assert value_type(value) == atom
+    for atom in ("bytes", "complex", "Decimal", "Fraction"):  # what the codec carries beyond JSON
+        assert normalise_annotation(ast.parse(atom, mode="eval").body) == atom
+
+
+def test_one_codec_for_the_sandbox_and_stored_values() -> None:
+    from codefoundry.judge import codec
+    from codefoundry.sandbox import plaindata
+
+    assert codec.TAGS is plaindata.TAGS
+    value = {"s": frozenset({"b", "a", "c"}), "k": {1: [b"\x00", (1.5, float("nan"))]}, "d": Decimal("1.50")}
+    tagged = plaindata.to_plain(value)
+    tagged["s"]["__set__"].sort()  # stored values are the sandbox's form, set members sorted
+    assert encode(value) == tagged == encode(plaindata.loads_plain(plaindata.dumps_plain(value)))
+    # a dict that looks like a tag is escaped by every tag the sandbox knows, "__int__" included
+    for tag in plaindata.TAGS:
+        assert encode({tag: "x"}) == {"__dict__": [[tag, "x"]]}
+        assert decode(encode({tag: "x"})) == {tag: "x"}
+    assert encode(Counter("aab")) == {"a": 2, "b": 1}  # what ``json`` would make of a subclass
+    for too_big in (2**3000, [2**20000], Fraction(2**3000, 3)):
+        with pytest.raises(NotPlain):
+            encode(too_big)
+    with pytest.raises(NotPlain):
+        encode(object())

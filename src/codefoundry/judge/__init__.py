@@ -1,1 +1,1 @@
-"""The judging layer every stage shares: what a test observes, the plain-data codec, request builders, splits."""
+"""The judging layer every stage shares: test observation, plain types and codec, request builders, splits."""

@@ -3,49 +3,21 @@
 Every stage that runs code through the sandbox (labelling, reference checks, mutants, teacher solutions)
 builds its requests here, so the conventions (what a test observes, how stored values are decoded, which
 fork-server a run is pinned to) are written once. Expected outputs go only into judge-mode requests, where the
-supervisor keeps them; collect-mode requests carry inputs only.
+supervisor keeps them; collect-mode requests carry inputs only, and their outputs come back through the
+sandbox's own plain-data conversion (``sandbox.plaindata``), decoded; ``judge.codec.encode`` stores them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from codefoundry.judge.codec import TAGS, decode
+from codefoundry.judge.codec import decode
 from codefoundry.judge.observe import call_target
 from codefoundry.records import Problem
 from codefoundry.sandbox.api import ExecRequest, ExecResult, Limits, TestInput
 
 # Appended to the reference in the second labelling run: shifts the heap so address-derived outputs move.
 PERTURB = "\n\n_cf_heap_shift = [object() for _cf_i in range(257)] + [[_cf_i] * 3 for _cf_i in range(61)]\n"
-
-# Appended to the reference when labelling: returns the entry point's result already in the stored (tagged,
-# JSON-native) form, so collected outputs survive any JSON round trip (e.g. the sandbox's result cache)
-# unchanged. Only the reference runs under it; candidates are always judged on their raw return values.
-COLLECT_ENTRY = "_cf_collect"
-COLLECT_WRAPPER = """
-
-def _cf_collect(*args):
-    return _cf_plain({entry}(*args))
-
-
-def _cf_plain(value):
-    kind = type(value)
-    if kind is bytes:
-        return {{"__bytes__": value.hex()}}
-    if kind is set or kind is frozenset:
-        return {{"__set__": [_cf_plain(v) for v in value]}}
-    if kind is list or kind is tuple:
-        return [_cf_plain(v) for v in value]
-    if kind is dict:
-        tags = {tags!r}
-        if all(type(k) is str for k in value) and not (len(value) == 1 and next(iter(value)) in tags):
-            return {{k: _cf_plain(v) for k, v in value.items()}}
-        return {{"__dict__": [[_cf_plain(k), _cf_plain(v)] for k, v in value.items()]}}
-    if kind is float and (value != value or value in (float("inf"), float("-inf"))):
-        return {{"__float__": "nan" if value != value else ("inf" if value > 0 else "-inf")}}
-    return value
-"""
-
 
 def collect_request(
     problem: Problem, inputs: list[list[Any]], limits: Limits, *, perturb: bool = False
@@ -54,12 +26,11 @@ def collect_request(
     assert problem.reference is not None
     order = list(reversed(inputs)) if perturb else inputs
     code, entry_point = call_target(problem.task, problem.reference.code + (PERTURB if perturb else ""))
-    wrapper = COLLECT_WRAPPER.format(entry=entry_point, tags=TAGS)
     return ExecRequest(
         language="python",
         style="function",
-        code=code + wrapper,
-        entry_point=COLLECT_ENTRY,
+        code=code,
+        entry_point=entry_point,
         tests=[TestInput(args=decode(args)) for args in order],
         limits=limits,
         mode="collect",

@@ -9,331 +9,27 @@ Import policy: a seed may use ``import M`` / ``import M as X`` and ``from M impo
 standard-library module ``M`` (``sys.stdlib_module_names``), private ones included: only the reference uses
 them, the task's solver never sees them. Relative imports (the extractor already turned the standard
 library's own into absolute ones) and third-party modules make the seed ``not_self_contained``; modules and
-attributes in ``MODULE_POLICY`` give their own reasons (``io_call``, ``randomness``, ``time``...).
+attributes named in ``mine.policy`` give their own reasons (``io_call``, ``randomness``, ``time``...).
+
+Signature: the annotations of the positional parameters and of the return must name plain data in the
+vocabulary of ``judge.plaintypes``, the one test generation reads, so an accepted task can be given inputs.
 """
 
 from __future__ import annotations
 
 import ast
-import builtins
-import symtable
-import sys
-import warnings
 from dataclasses import dataclass, field
 
-# builtins that compute from their arguments only (reached as ``builtins.X`` they are still pure)
-PURE_BUILTINS = (
-    "abs", "all", "any", "ascii", "bin", "bool", "bytes", "chr", "dict", "divmod", "enumerate", "filter",
-    "float", "format", "frozenset", "hex", "int", "isinstance", "issubclass", "len", "list", "map", "max",
-    "min", "oct", "ord", "pow", "range", "repr", "reversed", "round", "set", "slice", "sorted", "str", "sum",
-    "tuple", "zip",
-)  # fmt: skip
-# ----------------------------------------------------------------------------------------------- policy
-# builtins that do I/O, run dynamic code or reach into interpreter state, with the reason each one gives
-FORBIDDEN_BUILTINS: dict[str, str] = {
-    "open": "io_call",
-    "print": "io_call",
-    "input": "io_call",
-    "breakpoint": "io_call",
-    "help": "io_call",
-    "exit": "io_call",
-    "quit": "io_call",
-    "exec": "dynamic_code",
-    "eval": "dynamic_code",
-    "compile": "dynamic_code",
-    "__import__": "dynamic_code",
-    "globals": "dynamic_code",
-    "locals": "dynamic_code",
-    "vars": "dynamic_code",
-    "memoryview": "non_plain_types",
-}
-
-# module (or dotted prefix) -> reason; the longest matching prefix wins, "" means allowed
-MODULE_POLICY: dict[str, str] = {
-    **dict.fromkeys(("random", "secrets", "uuid"), "randomness"),
-    **dict.fromkeys(("time", "sched", "timeit", "zoneinfo"), "time"),
-    **dict.fromkeys(
-        (
-            "socket",
-            "ssl",
-            "http",
-            "urllib.request",
-            "urllib.robotparser",
-            "ftplib",
-            "smtplib",
-            "poplib",
-            "imaplib",
-            "nntplib",
-            "telnetlib",
-            "xmlrpc",
-            "socketserver",
-            "webbrowser",
-            "asyncio",
-            "selectors",
-            "select",
-            "wsgiref",
-        ),
-        "network",
-    ),
-    **dict.fromkeys(
-        (
-            "io",
-            "os",
-            "sys",
-            "shutil",
-            "glob",
-            "pathlib",
-            "tempfile",
-            "subprocess",
-            "fileinput",
-            "linecache",
-            "logging",
-            "signal",
-            "mmap",
-            "fcntl",
-            "termios",
-            "tty",
-            "pty",
-            "pwd",
-            "grp",
-            "getpass",
-            "sqlite3",
-            "dbm",
-            "shelve",
-            "threading",
-            "multiprocessing",
-            "concurrent",
-            "pkgutil",
-            "runpy",
-            "site",
-            "sysconfig",
-            "platform",
-            "locale",
-            "gettext",
-            "mimetypes",
-            "atexit",
-            "faulthandler",
-            "resource",
-            "pdb",
-            "bdb",
-            "trace",
-            "cProfile",
-            "profile",
-            "pydoc",
-            "code",
-            "codeop",
-            "readline",
-            "rlcompleter",
-            "filecmp",
-            "netrc",
-            "mailbox",
-            "syslog",
-            "curses",
-            "tkinter",
-            "turtle",
-            "warnings",
-            "_thread",
-            "queue",
-            "contextvars",
-            "cmd",
-            "getopt",
-            "zipimport",
-            "modulefinder",
-            "compileall",
-            "py_compile",
-            "tabnanny",
-            "crypt",
-            "spwd",
-            "ensurepip",
-            "venv",
-            "zipapp",
-            "doctest",
-            "unittest",
-            "msvcrt",
-            "winreg",
-        ),
-        "io_call",
-    ),
-    **dict.fromkeys(
-        ("builtins", "gc", "weakref", "inspect", "importlib", "ctypes", "tracemalloc", "copyreg", "marshal"),
-        "interpreter_state",
-    ),
-    **dict.fromkeys(("_thread", "_socket", "_ssl", "_io", "_imp", "_signal", "_posixsubprocess"), "io_call"),
-    **dict.fromkeys(("_random", "_sysrand"), "randomness"),
-    "datetime.datetime.now": "time",
-    "datetime.datetime.today": "time",
-    "datetime.datetime.utcnow": "time",
-    "datetime.datetime.fromtimestamp": "time",
-    "datetime.date.today": "time",
-    "datetime.date.fromtimestamp": "time",
-    "gzip.open": "io_call",
-    "bz2.open": "io_call",
-    "lzma.open": "io_call",
-    "codecs.open": "io_call",
-    "tarfile": "io_call",
-    "zipfile": "io_call",
-    "wave": "io_call",
-    "aifc": "io_call",
-    "sunau": "io_call",
-    "calendar.prmonth": "io_call",
-    "calendar.prcal": "io_call",
-    "calendar.TextCalendar": "io_call",
-    "json.dump": "io_call",
-    "json.load": "io_call",
-    "hashlib.file_digest": "io_call",
-    # pure corners of otherwise impure modules
-    **dict.fromkeys(
-        (
-            "os.path.join",
-            "os.path.split",
-            "os.path.splitext",
-            "os.path.basename",
-            "os.path.dirname",
-            "os.path.normpath",
-            "os.path.normcase",
-            "os.path.isabs",
-            "os.path.commonprefix",
-            "os.path.commonpath",
-            "os.path.splitdrive",
-            "os.path.sep",
-            "os.path.altsep",
-            "os.path.extsep",
-            "os.path.pardir",
-            "os.path.curdir",
-            "os.sep",
-            "os.altsep",
-            "os.extsep",
-            "os.pathsep",
-            "os.linesep",
-            "os.curdir",
-            "os.pardir",
-            "os.name",
-            "os.fspath",
-            "os.fsencode",
-            "os.fsdecode",
-            "sys.maxsize",
-            "sys.maxunicode",
-            "sys.byteorder",
-            "sys.float_info",
-            "sys.int_info",
-            "sys.hexversion",
-            "sys.version_info",
-            "sys.intern",
-            "sys.hash_info",
-            "sys.float_repr_style",
-            "sys.exc_info",
-            "sys.getdefaultencoding",
-            "sys.getfilesystemencoding",
-            "sys.platform",
-            "sys.audit",
-            "sys.version",
-            "sys.implementation.cache_tag",
-            "sys.implementation.name",
-            "sys.flags",
-            "sys.api_version",
-            "sys.getrecursionlimit",
-            "warnings.warn",
-            "warnings.warn_explicit",
-            "warnings.catch_warnings",
-            # in-memory streams are plain data in a file's clothing
-            "io.StringIO",
-            "io.BytesIO",
-            "io.text_encoding",
-            "io.SEEK_SET",
-            "io.SEEK_CUR",
-            "io.SEEK_END",
-            "io.DEFAULT_BUFFER_SIZE",
-            "io.UnsupportedOperation",
-            # inspect's predicates and text helpers read only their argument
-            "inspect.cleandoc",
-            "inspect.isclass",
-            "inspect.isfunction",
-            "inspect.ismethod",
-            "inspect.ismodule",
-            "inspect.isgenerator",
-            "inspect.isgeneratorfunction",
-            "inspect.iscoroutinefunction",
-            "inspect.isroutine",
-            "inspect.isbuiltin",
-            *(f"builtins.{name}" for name in PURE_BUILTINS),
-        ),
-        "",
-    ),
-    # gzip writes the current time into the header it makes
-    "gzip.GzipFile": "time",
-    "gzip.compress": "time",
-}
-
-# methods that mutate their object: called on a module-level name they are global mutation
-MUTATING_METHODS = frozenset(
-    {
-        "append",
-        "extend",
-        "insert",
-        "remove",
-        "pop",
-        "clear",
-        "update",
-        "setdefault",
-        "add",
-        "discard",
-        "sort",
-        "reverse",
-        "popitem",
-        "appendleft",
-        "extendleft",
-        "popleft",
-        "rotate",
-        "__setitem__",
-        "__delitem__",
-        "difference_update",
-        "intersection_update",
-        "symmetric_difference_update",
-        "cache_clear",
-    }
+from codefoundry.judge.plaintypes import is_plain_annotation
+from codefoundry.mine.policy import (
+    BUILTIN_NAMES,
+    FORBIDDEN_BUILTINS,
+    IMPURE_ON_IMPORT,
+    MUTATING_METHODS,
+    STDLIB_MODULES,
+    module_reason,
 )
-# annotation names that describe plain data
-PLAIN_ANNOTATIONS = frozenset(
-    {
-        "int",
-        "float",
-        "str",
-        "bool",
-        "list",
-        "dict",
-        "tuple",
-        "set",
-        "frozenset",
-        "None",
-        "NoneType",
-        "complex",
-        "List",
-        "Dict",
-        "Tuple",
-        "Set",
-        "FrozenSet",
-        "Optional",
-        "Union",
-        "Sequence",
-        "Iterable",
-        "Mapping",
-        "Collection",
-        "Any",
-        "typing",
-        "collections",
-        "abc",
-        "AnyStr",
-        "SupportsInt",
-        "SupportsFloat",
-        "Literal",
-        "Final",
-        "MutableSequence",
-        "MutableMapping",
-        "object",
-    }
-)
-BUILTIN_NAMES = frozenset(dir(builtins))
-STDLIB_MODULES = frozenset(sys.stdlib_module_names)
+from codefoundry.mine.scopes import scope_names
 
 
 class StaticConfig:
@@ -363,16 +59,6 @@ class Analysis:
     features: list[str] = field(default_factory=list)
 
 
-def module_reason(dotted: str) -> str:
-    """The policy reason for using ``dotted`` (a module or module.attr path); "" means allowed."""
-    parts = dotted.split(".")
-    for end in range(len(parts), 0, -1):
-        prefix = ".".join(parts[:end])
-        if prefix in MODULE_POLICY:
-            return MODULE_POLICY[prefix]
-    return ""
-
-
 def _dotted(node: ast.expr) -> str | None:
     parts: list[str] = []
     while isinstance(node, ast.Attribute):
@@ -395,31 +81,6 @@ def own_nodes(function: ast.AST) -> list[ast.AST]:
             continue
         stack.extend(ast.iter_child_nodes(node))
     return out
-
-
-def _scope_names(code: str) -> tuple[set[str], set[str]]:
-    """(names read from module scope anywhere, names bound locally in some function scope)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        table = symtable.symtable(code, "<seed>", "exec")
-    globals_read: set[str] = set()
-    locals_bound: set[str] = set()
-
-    def visit(scope: symtable.SymbolTable) -> None:
-        for child in scope.get_children():
-            for symbol in child.get_symbols():
-                if symbol.is_global() and (symbol.is_referenced() or symbol.is_assigned()):
-                    globals_read.add(symbol.get_name())
-                elif symbol.is_local() or symbol.is_parameter():
-                    locals_bound.add(symbol.get_name())
-            visit(child)
-
-    visit(table)
-    # module-level expressions (default values, constants) read names too
-    for symbol in table.get_symbols():
-        if symbol.is_referenced() and not symbol.is_assigned() and not symbol.is_imported():
-            globals_read.add(symbol.get_name())
-    return globals_read, locals_bound
 
 
 def _import_bindings(tree: ast.Module) -> tuple[dict[str, str], Rejection | None]:
@@ -448,10 +109,6 @@ def _import_bindings(tree: ast.Module) -> tuple[dict[str, str], Rejection | None
             for alias in stmt.names:
                 bindings[alias.asname or alias.name] = f"{module}.{alias.name}"
     return bindings, None
-
-
-# modules whose import alone does I/O (prints, opens a browser)
-IMPURE_ON_IMPORT = frozenset({"this", "antigravity"})
 
 
 def _local_imports(tree: ast.Module, bindings: dict[str, str]) -> Rejection | None:
@@ -494,22 +151,6 @@ def _local_imports(tree: ast.Module, bindings: dict[str, str]) -> Rejection | No
                     )
                 bindings[bound] = dotted
     return None
-
-
-def _annotation_ok(node: ast.expr | None) -> bool:
-    if node is None:
-        return True
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        try:
-            node = ast.parse(node.value, mode="eval").body
-        except SyntaxError:
-            return False
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Name) and sub.id not in PLAIN_ANNOTATIONS:
-            return False
-        if isinstance(sub, ast.Attribute) and sub.attr not in PLAIN_ANNOTATIONS:
-            return False
-    return True
 
 
 def _code_lines(function: ast.FunctionDef) -> int:
@@ -564,9 +205,10 @@ def analyse(code: str, name: str, limits: StaticConfig) -> Analysis | Rejection:
     if rejection is not None:
         return rejection
     try:
-        globals_read, locals_bound = _scope_names(code)
+        scopes = scope_names(code)
     except SyntaxError as exc:
         return Rejection("syntax_error", str(exc))
+    globals_read, locals_bound = scopes.read | scopes.written, scopes.local
     module_level = {
         t.id
         for stmt in tree.body
@@ -634,7 +276,7 @@ def analyse(code: str, name: str, limits: StaticConfig) -> Analysis | Rejection:
         return Rejection("no_arguments", "takes no positional arguments")
     annotations = [a.annotation for a in [*args.posonlyargs, *args.args]] + [function.returns]
     for annotation in annotations:
-        if not _annotation_ok(annotation):
+        if not is_plain_annotation(annotation):
             assert annotation is not None
             return Rejection("non_plain_types", f"annotation {ast.unparse(annotation)}")
     lines = _code_lines(function)

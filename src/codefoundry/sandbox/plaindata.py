@@ -18,7 +18,9 @@ simply not copied: the supervisor compares plain data only). A generator, ``rang
 builtin/itertools iterator becomes the list of the items it yields (at most ``MAX_ITEMS``), so a function
 written as a generator and one returning a list are judged alike.
 
-Stdlib only: the same module runs in the child (encoding) and in the supervisor (decoding).
+This is the one definition of the tagged form. Stdlib only: the same module runs in the child (encoding)
+and in the supervisor (decoding); labelling collects the reference's outputs through it, and stored test
+values (``judge.codec``) are this form with set members sorted.
 """
 
 from __future__ import annotations

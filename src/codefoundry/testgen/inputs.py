@@ -18,15 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from codefoundry.judge.codec import NotPlain, dumps, encode
+from codefoundry.judge.plaintypes import ANY, normalise_annotation, value_type
 from codefoundry.testgen.draw import draw
-from codefoundry.testgen.types import (
-    boundary_values,
-    doc_hints,
-    name_hint,
-    normalise_annotation,
-    strategy,
-    value_type,
-)
+from codefoundry.testgen.hints import doc_hints, name_hint
+from codefoundry.testgen.strategies import boundary_values, strategy
 
 _MISSING = object()
 POOL_SIZE = 200
@@ -77,13 +72,13 @@ def parameters(function: ast.FunctionDef, calls: list[list[Any]]) -> list[Param]
             except ValueError:
                 param.default = None  # a non-literal default: still optional, type unknown
         hinted = normalise_annotation(arg.annotation)
-        if hinted is not None and hinted != "any":
+        if hinted is not None and hinted != ANY:
             param.type, param.source = hinted, "hint"
         else:
             seen = sorted({value_type(call[index]) for call in calls if len(call) > index})
-            if seen and "any" not in seen and len(seen) <= 3:
+            if seen and ANY not in seen and len(seen) <= 3:
                 param.type, param.source = " | ".join(seen), "doctest"
-            elif not param.required and param.default is not None and value_type(param.default) != "any":
+            elif not param.required and param.default is not None and value_type(param.default) != ANY:
                 param.type, param.source = value_type(param.default), "default"
             elif not param.required and param.default is None:
                 # ``altchars=None``: the name or the docstring may say what else it takes
@@ -188,7 +183,7 @@ def boundary_inputs(
     """Boundary values per parameter: all parameters at the i-th edge value, then one varied at a time."""
     if not shape:
         return [[]]
-    columns = [boundary_values(p.type or "any") + constant_values(p.type, constants) for p in shape]
+    columns = [boundary_values(p.type or ANY) + constant_values(p.type, constants) for p in shape]
     out: list[list[Any]] = []
     depth = max(len(c) for c in columns)
     for j in range(depth):
@@ -211,7 +206,7 @@ def hypothesis_inputs(
     if not shape:
         return []
     rng = random.Random(seed)
-    pools = [value_pool(p.type or "any") for p in shape]
+    pools = [value_pool(p.type or ANY) for p in shape]
     own = [constant_values(p.type, constants) for p in shape]
     return [
         [

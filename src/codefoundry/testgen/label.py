@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from codefoundry.judge.codec import NotPlain, decode, dumps, encode
+from codefoundry.judge.codec import NotPlain, dumps, encode
 from codefoundry.sandbox.api import ExecResult
 from codefoundry.testgen.inputs import Candidate, storable
 
@@ -45,7 +45,7 @@ def outcomes(result: ExecResult, count: int, *, reversed_order: bool = False) ->
             out.append(Outcome(verdict.status, error=verdict.error, time_s=verdict.time_s))
             continue
         try:
-            value = encode(decode(verdict.output))  # the wrapper's tagged form; set order fixed here
+            value = encode(verdict.output)  # the sandbox's decoded plain value; set order fixed here
         except (NotPlain, ValueError, TypeError) as exc:
             out.append(Outcome("runtime_error", error=f"NotPlain: {exc}"))
             continue

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from codefoundry.judge.codec import dumps
+from codefoundry.judge.plaintypes import ANY
+from codefoundry.testgen.hints import CANDIDATE_TYPES, candidates_for
 from codefoundry.testgen.inputs import (
     Candidate,
     Param,
@@ -22,7 +24,7 @@ from codefoundry.testgen.inputs import (
     hypothesis_inputs,
 )
 from codefoundry.testgen.label import Outcome
-from codefoundry.testgen.types import CANDIDATE_TYPES, boundary_values, candidates_for
+from codefoundry.testgen.strategies import boundary_values
 
 PROBE_CONSTANT_ROWS = 4  # probe inputs made of the code's own constants, per assignment
 
@@ -84,7 +86,7 @@ def probe_inputs(
         add(found, args, "probe", max_chars)
     own = [constant_values(p.type, constants) for p in required]
     if required and any(own):
-        fallback = [boundary_values(p.type or "any") for p in required]
+        fallback = [boundary_values(p.type or ANY) for p in required]
         for row in range(PROBE_CONSTANT_ROWS):
             args = [
                 mine[row % len(mine)] if mine else edge[(row + 1) % len(edge)]
