@@ -170,7 +170,7 @@ def test_signature_types_are_the_ones_test_generation_understands(text: str, pla
 
 def test_a_bytes_function_is_a_task(tmp_path: Path) -> None:
     code = 'def checksum(data: bytes) -> int:\n    """Sum of the octets, modulo 256."""\n    return sum(data) % 256\n'
-    result = MakeTasks(MakeTasks.Config(), StageContext(tmp_path)).process([_seed(code, "checksum")])
+    result = MakeTasks(MakeTasks.Config(), stage_context(tmp_path)).process_sync([_seed(code, "checksum")])
     assert not result.drops
     assert result.records[0].task.signature == "def checksum(data: bytes) -> int"
 

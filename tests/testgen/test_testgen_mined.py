@@ -137,7 +137,7 @@ def test_a_bytes_function_gets_tests(context: StageContext) -> None:
     code = 'def checksum(data: bytes) -> int:\n    """Sum of the octets, modulo 256."""\n    return sum(data) % 256\n'
     batch = problems_from_code(context, code)
     assert [p.task.signature for p in batch] == ["def checksum(data: bytes) -> int"]
-    result = BuildMinedTests(BuildMinedTests.Config(), context).process(batch)
+    result = BuildMinedTests(BuildMinedTests.Config(), context).process_sync(batch)
     assert not result.drops
     (problem,) = result.records
     assert len(problem.tests) >= 5 and {t.origin for t in problem.tests} >= {"boundary", "hypothesis"}
@@ -155,7 +155,7 @@ def test_exact_numbers_are_inputs_and_outputs(context: StageContext) -> None:
         '    """Double each of ``d``, ``q`` and ``z``."""\n'
         "    return [d * 2, q * 2, z * 2]\n"
     )
-    result = BuildMinedTests(BuildMinedTests.Config(), context).process(problems_from_code(context, code))
+    result = BuildMinedTests(BuildMinedTests.Config(), context).process_sync(problems_from_code(context, code))
     assert not result.drops
     for test in result.records[0].tests:
         d, q, z = decode(test.args)
@@ -173,7 +173,7 @@ def test_outputs_are_collected_through_the_sandbox_codec(context: StageContext) 
     request = collect_request(problem, [["ab"]], Limits())
     assert request.code == problem.reference.code and request.entry_point == "shapes"  # nothing appended
     assert not any(t.has_expected or t.expected is not None for t in request.tests)
-    result = BuildMinedTests(BuildMinedTests.Config(), context).process([problem])
+    result = BuildMinedTests(BuildMinedTests.Config(), context).process_sync([problem])
     assert not result.drops
     for test in result.records[0].tests:
         (s,) = test.args or []

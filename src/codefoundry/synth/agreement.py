@@ -12,10 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from codefoundry.judge import requests
+from codefoundry.judge.codec import NotPlain, decode, encode
 from codefoundry.judge.split import split
 from codefoundry.pipeline.stage import StageContext
 from codefoundry.records import AgreementReport, Problem, TestCase, TestOrigin
-from codefoundry.sandbox.api import ExecRequest, ExecResult, Limits, TestInput
+from codefoundry.sandbox.api import ExecRequest, ExecResult, Limits
 
 
 @dataclass(frozen=True)
@@ -46,19 +48,21 @@ class Disagreement:
     detail: str
 
 
+def stored_inputs(draft: Draft) -> list[list[Any] | None]:
+    """The teacher's argument lists in the stored (tagged) form, or None where one is not plain data."""
+    out: list[list[Any] | None] = []
+    for args in draft.inputs:
+        try:
+            out.append(encode(args))
+        except (NotPlain, ValueError, TypeError):
+            out.append(None)
+    return out
+
+
 def collect_request(draft: Draft, limits: Limits) -> ExecRequest:
-    """Collect the solution's outputs on the draft's inputs (compared in the supervisor's process)."""
-    problem = draft.problem
-    assert problem.reference is not None
-    return ExecRequest(
-        language=problem.task.language,
-        style="function",
-        code=problem.reference.code,
-        entry_point=problem.task.entry_point,
-        tests=[TestInput(args=args) for args in draft.inputs],
-        limits=limits,
-        mode="collect",
-    )
+    """Collect the solution's outputs on the draft's (plain) inputs; expected values stay here."""
+    inputs = [args for args in stored_inputs(draft) if args is not None]
+    return requests.collect_request(draft.problem, inputs, limits)
 
 
 def judge(draft: Draft, execution: ExecResult, rule: AgreementRule) -> Problem | Disagreement:
@@ -74,9 +78,14 @@ def judge(draft: Draft, execution: ExecResult, rule: AgreementRule) -> Problem |
         detail = f"{execution.status}: {'; '.join(errors) or execution.stderr[:500]}"
         return Disagreement(problem, "solution_failed", detail)
     agreed: list[TestCase] = []
-    for args, expected, verdict in zip(draft.inputs, draft.expected, execution.verdicts, strict=False):
+    plain = [(args, expected) for args, expected in zip(stored_inputs(draft), draft.expected, strict=True) if args is not None]
+    for (args, expected), verdict in zip(plain, execution.verdicts, strict=False):
         if verdict.status == "ok" and plain_equal(verdict.output, expected, 1e-6, 1e-9):
-            agreed.append(TestCase(task_id=task_id, args=args, expected=verdict.output, origin=TestOrigin.TEACHER))
+            try:
+                output = encode(decode(verdict.output))  # the stored form, as labelling stores it
+            except (NotPlain, ValueError, TypeError):
+                continue
+            agreed.append(TestCase(task_id=task_id, args=args, expected=output, origin=TestOrigin.TEACHER))
     total = len(draft.inputs)
     detail = f"{len(agreed)}/{total} teacher tests agree with the teacher's solution"
     if len(agreed) / total < rule.min_agreement:
