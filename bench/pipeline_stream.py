@@ -4,9 +4,9 @@ Anchor: the server's capacity. The project's scripted OpenAI-compatible server r
 with 64 slots and 0.5 s per reply (like a GPU server with a fixed batch); it answers each OSS-Instruct request
 with a real task (solution + tests) that the pipeline verifies in the sandbox, then a second sandbox stage
 judges every kept reference again. The figure is the share of the server's capacity the run used:
-``replies / (busy span x slots / latency)``, measured from both sides: the client (every paid call's start and
-end as the teacher client saw them) and the server (its own start and finish times). The bound is what a
-perfectly packed server would take for the same replies.
+``replies / (busy span x slots / latency)``, measured from both sides: the client (its own accounting in the
+run's ``teacher_usage.json``: paid calls, when the first went out and the last was answered) and the server
+(its own start and finish times). The bound is what a perfectly packed server would take for the same replies.
 
     .venv/bin/python bench/pipeline_stream.py [--seeds 400] [--slots 64] [--latency 0.5]
 """
@@ -24,15 +24,16 @@ from typing import Any
 
 from codefoundry.pipeline.runner import execute
 from codefoundry.recipe import recipe_from_dict
-from codefoundry.teacher.client import TeacherClient
+from codefoundry.teacher.accounting import usage_summary
 
 GOAL = 0.85
 
 
-def _recipe(base_url: str, seeds: int, slots: int) -> Any:
+def _recipe(base_url: str, seeds: int, slots: int, workers: int | None) -> Any:
     return recipe_from_dict(
         {
             "name": "bench-stream",
+            "sandbox": {"workers": workers},
             "teachers": {"default": {"base_url": base_url, "model": "scripted-teacher", "max_concurrency": slots}},
             "stages": [
                 {"kind": "mine.functions", "corpus": {"kind": "stdlib"}},
@@ -44,21 +45,6 @@ def _recipe(base_url: str, seeds: int, slots: int) -> Any:
     )
 
 
-def _client_calls(calls: list[tuple[float, float]]) -> Any:
-    """Wrap ``TeacherClient.run`` to record (start, end) of every request the server answered."""
-    original = TeacherClient.run
-
-    async def timed(self: TeacherClient, request: Any) -> Any:
-        started = time.monotonic()
-        response = await original(self, request)
-        if response.ok and not all(c.cached for c in response.completions):
-            calls.append((started, time.monotonic()))
-        return response
-
-    TeacherClient.run = timed  # type: ignore[method-assign]
-    return original
-
-
 def _share(replies: int, span: float, slots: int, latency: float) -> float:
     return replies / (span * slots / latency) if span > 0 else 0.0
 
@@ -68,6 +54,12 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=400)
     parser.add_argument("--slots", type=int, default=64)
     parser.add_argument("--latency", type=float, default=0.5)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="sandbox workers (default: one per core; the scripted server shares this machine's cores)",
+    )
     parser.add_argument("--timeline", default=None, help="write the server's [start, end] per reply here (JSON)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cf-bench-stream-") as tmp:
@@ -79,21 +71,19 @@ def main() -> None:
         )  # fmt: skip
         assert server.stdout is not None and server.stdin is not None
         base_url = server.stdout.readline().strip()
-        calls: list[tuple[float, float]] = []
-        original = _client_calls(calls)
         try:
             started = time.perf_counter()
-            summary = execute(_recipe(base_url, args.seeds, args.slots), Path(tmp) / "run")
+            summary = execute(_recipe(base_url, args.seeds, args.slots, args.workers), Path(tmp) / "run")
             wall = time.perf_counter() - started
+            client_side = usage_summary(Path(tmp) / "run")["teachers"]["default"]["total"]
         finally:
-            TeacherClient.run = original  # type: ignore[method-assign]
             server.stdin.close()
             server.wait(timeout=30)
         server_side: dict[str, Any] = json.loads(stats_path.read_text())
         if args.timeline:
             Path(args.timeline).write_text(json.dumps(server_side["timeline"]))
-    replies = len(calls)
-    client_span = max(end for _s, end in calls) - min(start for start, _e in calls)
+    replies = client_side["calls"]
+    client_span = client_side["last_answer_at"] - client_side["first_sent_at"]
     client_share = _share(replies, client_span, args.slots, args.latency)
     bound = replies * args.latency / args.slots
     for stage in summary["stages"]:

@@ -103,12 +103,18 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
 def print_teacher_usage(console: Console, usage: dict[str, Any]) -> None:
     """Calls, tokens, cost and cache hits per teacher and stage (from the run's usage file)."""
     table = Table(title="teacher usage", title_justify="left")
-    columns = ("teacher / stage", "calls", "cache hits", "prompt tok", "completion tok", "cost $", "retries", "failures")
+    columns = (
+        "teacher / stage", "calls", "cache hits", "prompt tok", "completion tok", "cost $", "in flight", "retries",
+        "failures",
+    )  # fmt: skip
     for column in columns:
         table.add_column(column, justify="left" if column == "teacher / stage" else "right")
 
     def row(label: str, u: dict[str, Any]) -> None:
         failures = ", ".join(f"{k} {v}" for k, v in u.get("failures", {}).items()) or "0"
+        # average calls in flight while the teacher was busy: latency summed over calls / busy span
+        span = (u.get("last_answer_at") or 0) - (u.get("first_sent_at") or 0)
+        in_flight = f"{u['latency_s'] / span:.1f}" if span > 0 else "-"
         table.add_row(
             label,
             str(u["calls"]),
@@ -116,6 +122,7 @@ def print_teacher_usage(console: Console, usage: dict[str, Any]) -> None:
             str(u["prompt_tokens"]),
             str(u["completion_tokens"]),
             f"{u['cost_usd']:.4f}",
+            in_flight,
             str(u["retries"]),
             failures,
         )

@@ -29,6 +29,8 @@ class Usage(BaseModel):
     completion_tokens: int = 0
     cost_usd: float = 0.0
     latency_s: float = Field(0.0, description="sum of the latencies of the paid calls")
+    first_sent_at: float | None = Field(None, description="wall clock: the first paid call went out")
+    last_answer_at: float | None = Field(None, description="wall clock: the last paid call was answered")
     retries: int = 0
     retry_reasons: dict[str, int] = Field(default_factory=dict)
     failures: dict[str, int] = Field(default_factory=dict, description="requests given up, by reason")
@@ -38,6 +40,10 @@ class Usage(BaseModel):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.cost_usd += other.cost_usd
         self.latency_s += other.latency_s
+        if other.first_sent_at is not None:
+            self.first_sent_at = min(self.first_sent_at or other.first_sent_at, other.first_sent_at)
+        if other.last_answer_at is not None:
+            self.last_answer_at = max(self.last_answer_at or other.last_answer_at, other.last_answer_at)
         for reason, count in other.retry_reasons.items():
             self.retry_reasons[reason] = self.retry_reasons.get(reason, 0) + count
         for reason, count in other.failures.items():
@@ -110,9 +116,14 @@ class Accounting:
         cost_usd: float,
         latency_s: float,
         samples: int,
+        sent_at: float | None = None,
     ) -> None:
         with self._lock:
             usage = self._usage(teacher, model, stage)
+            if sent_at:
+                answered = sent_at + latency_s
+                usage.first_sent_at = min(usage.first_sent_at or sent_at, sent_at)
+                usage.last_answer_at = max(usage.last_answer_at or answered, answered)
             usage.calls += 1
             usage.samples += samples
             usage.prompt_tokens += prompt_tokens

@@ -364,6 +364,7 @@ class TeacherClient:
             cost_usd=cost,
             latency_s=reply.latency_s,
             samples=len(payloads),
+            sent_at=reply.sent_at,
         )
         # the slot is free and the call accounted (so a budget check sees it): let the request waiting for the
         # slot go out before this answer is stored and wrapped, keeping that work off the server's busy path

@@ -36,6 +36,7 @@ class Reply:
     body: bytes
     retry_after: str | None
     latency_s: float
+    sent_at: float = 0.0  # wall clock when the slot was taken and the request went out
 
 
 class LoopState:
@@ -112,6 +113,7 @@ class Transport:
             if admit is not None:
                 admit()
             started = time.monotonic()
+            sent_at = time.time()
             try:
                 async with asyncio.timeout(self.config.timeout_s):
                     async with state.session.post(path, data=json.dumps(body)) as response:
@@ -122,7 +124,7 @@ class Transport:
                 raise Retryable("timeout", f"no answer within {self.config.timeout_s}s") from exc
             except (aiohttp.ClientError, OSError) as exc:
                 raise Retryable("connection", f"{type(exc).__name__}: {exc}") from exc
-            return Reply(status, raw, retry_after, time.monotonic() - started)
+            return Reply(status, raw, retry_after, time.monotonic() - started, sent_at)
 
     async def aclose(self) -> None:
         """Close the running loop's session (a new one is made on next use on this loop)."""
