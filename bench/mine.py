@@ -14,8 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from codefoundry.pipeline.runner import execute
 from codefoundry.recipe import load_recipe
+from codefoundry.runs import execute
 
 GOAL_PER_MINUTE = 300.0
 
@@ -26,7 +26,7 @@ def main() -> None:
     args = parser.parse_args()
     recipe = load_recipe(None)
     if args.workers is not None:
-        recipe.sandbox = {**recipe.sandbox, "workers": args.workers}
+        recipe.sandbox = recipe.sandbox.model_copy(update={"workers": args.workers})
     with tempfile.TemporaryDirectory(prefix="cf-bench-mine-") as tmp:
         started = time.perf_counter()
         summary = execute(recipe, Path(tmp) / "run")

@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from codefoundry.pipeline.runner import execute
 from codefoundry.recipe import recipe_from_dict
+from codefoundry.runs import execute
 from codefoundry.teacher.accounting import usage_summary
 
 GOAL = 0.85

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from codefoundry.pipeline.runner import execute
 from codefoundry.recipe import load_recipe
+from codefoundry.runs import execute
 
 # the figure is for CPython 3.11 (the standard library differs between versions: 3.12 drops distutils,
 # 3.13 lib2to3); elsewhere the run must still give a few hundred
@@ -32,7 +32,7 @@ def test_default_recipe_mines_enough_verified_stdlib_tasks(tmp_path: Path) -> No
     assert all(len(row["tests"]) >= 5 for row in rows)
     assert all(row["mutation_score"] >= min_score for row in rows)
     assert len({row["task_id"] for row in rows}) == len(rows)  # one example per task
-    drops = list((tmp_path / "run" / "stages").glob("*/drops-*.jsonl"))
+    drops = list((tmp_path / "run" / "stages").glob("*/*/drops-*.jsonl"))
     reasons = [json.loads(line)["reason"] for path in drops for line in path.read_text().splitlines()]
     assert reasons and all(reasons)
 

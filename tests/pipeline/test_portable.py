@@ -6,8 +6,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from codefoundry.pipeline.runner import execute
 from codefoundry.recipe import recipe_from_dict
+from codefoundry.runs import execute
 
 CORPUS = Path(__file__).parent.parent / "fixtures" / "corpus"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -12,21 +12,6 @@ from codefoundry.teacher.client import TeacherClient
 from codefoundry.teacher.config import TeacherConfig
 from codefoundry.teacher.types import Completion
 from codefoundry.testing.teacher_server import ScriptedServer
-
-
-@pytest.fixture
-def start_server() -> Iterator[Callable[..., ScriptedServer]]:
-    """Start scripted servers with given options; all are stopped at the end of the test."""
-    servers: list[ScriptedServer] = []
-
-    def start(**options: Any) -> ScriptedServer:
-        server = ScriptedServer(**options).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 @pytest.fixture

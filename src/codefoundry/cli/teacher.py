@@ -139,7 +139,7 @@ def check(
 
     from rich.table import Table
 
-    from codefoundry.pipeline.progress import make_console
+    from codefoundry.cli.progress import make_console
 
     try:
         teachers = load_teachers(recipe)
@@ -198,7 +198,7 @@ def models() -> None:
     """List the embedded (local:) models: installed or not, where the weights are, and their licence."""
     from rich.table import Table
 
-    from codefoundry.pipeline.progress import make_console
+    from codefoundry.cli.progress import make_console
     from codefoundry.teacher.local import MODELS, LocalTeacherError, install_hint, model_dir, part_paths
 
     table = Table(title=f"embedded teachers (weights in {model_dir()})")

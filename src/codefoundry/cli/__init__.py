@@ -25,8 +25,8 @@ app = typer.Typer(
 
 def _mount_tools() -> None:
     """The engine's and the teachers' own command groups."""
-    from codefoundry.sandbox.cli import app as sandbox_app
-    from codefoundry.teacher.cli import app as teacher_app
+    from codefoundry.cli.sandbox import app as sandbox_app
+    from codefoundry.cli.teacher import app as teacher_app
 
     app.add_typer(sandbox_app, name="sandbox")
     app.add_typer(teacher_app, name="teacher")
@@ -56,9 +56,9 @@ def run(
     run_dir: Annotated[Path | None, typer.Option(help="Run directory (default: runs/<recipe name>).")] = None,
 ) -> None:
     """Run a recipe to the end, resuming whatever an earlier run of it in RUN_DIR already finished."""
-    from codefoundry.pipeline.progress import RichProgress, make_console, print_summary
-    from codefoundry.pipeline.runner import execute
+    from codefoundry.cli.progress import RichProgress, make_console, print_summary
     from codefoundry.recipe import load_recipe
+    from codefoundry.runs import execute
 
     console = make_console()
     try:
@@ -72,7 +72,7 @@ def run(
     print_summary(console, summary)
     teacher = _teacher_usage(path)
     if teacher:
-        from codefoundry.pipeline.progress import print_teacher_usage
+        from codefoundry.cli.progress import print_teacher_usage
 
         print_teacher_usage(console, teacher)
 
@@ -83,11 +83,11 @@ def preview(
     n: Annotated[int, typer.Option("-n", help="Records entering each stage.", min=1)] = 8,
 ) -> None:
     """Run a recipe on a handful of records (fast) and print the tasks it makes."""
+    from codefoundry.cli.progress import RichProgress, make_console
     from codefoundry.pipeline.plan import plan
-    from codefoundry.pipeline.progress import RichProgress, make_console
     from codefoundry.pipeline.rundir import RunDir
-    from codefoundry.pipeline.runner import execute
     from codefoundry.recipe import load_recipe
+    from codefoundry.runs import execute
 
     console = make_console()
     try:
@@ -116,8 +116,8 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
     """Show how far a run got: records and drops per stage, drop reasons, teacher usage."""
+    from codefoundry.cli.progress import make_console, print_summary, print_teacher_usage
     from codefoundry.pipeline.plan import plan
-    from codefoundry.pipeline.progress import make_console, print_summary, print_teacher_usage
     from codefoundry.pipeline.rundir import RunDir
     from codefoundry.pipeline.summary import summarize
 
