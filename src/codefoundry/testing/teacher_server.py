@@ -294,27 +294,13 @@ class ScriptedServer:
         )
         with state.lock:
             state.records.append(record)
-        if self._slots is not None:
-            async with self._slots:
-                record.started = time.monotonic()
-                return await self._serve(record, path, body, key, attempt, action, writer, record.started)
-        record.started = time.monotonic()
-        return await self._serve(record, path, body, key, attempt, action, writer, arrived)
-
-    async def _serve(
-        self,
-        record: RequestRecord,
-        path: str,
-        body: dict[str, Any],
-        key: str,
-        attempt: int,
-        action: str,
-        writer: asyncio.StreamWriter,
-        since: float,
-    ) -> bool:
-        """The scripted latency (from ``since``), then the scripted answer."""
         try:
-            return await self._answer_request(record, path, body, key, attempt, action, writer, since)
+            if self._slots is not None:
+                async with self._slots:
+                    record.started = time.monotonic()
+                    return await self._answer_request(record, path, body, key, attempt, action, writer, record.started)
+            record.started = time.monotonic()
+            return await self._answer_request(record, path, body, key, attempt, action, writer, arrived)
         finally:
             record.finished = time.monotonic()
 
@@ -329,6 +315,7 @@ class ScriptedServer:
         writer: asyncio.StreamWriter,
         since: float,
     ) -> bool:
+        """The scripted latency (from ``since``), then the scripted answer."""
         state = self.state
         if state.latency_s:
             await asyncio.sleep(max(0.0, since + self._latency() - time.monotonic()))
