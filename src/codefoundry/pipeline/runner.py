@@ -183,8 +183,11 @@ class _StageRun:
             self.progress.stage_finished(self.report)
             return self.report
         started = time.monotonic()
-        if self.planned.cls.resources(self.planned.config).sandbox_share > 0:
+        resources = self.planned.cls.resources(self.planned.config)
+        if resources.sandbox_share > 0:
             await self.services.warm_sandbox()  # started with the run; ready before the first batch needs it
+        for teacher in resources.teachers:
+            await self.services.start_teacher(teacher)
         await self.stage.setup()
         if self.planned.cls.scope is Scope.DATASET:
             count = await self._run_dataset()

@@ -50,6 +50,7 @@ class Services:
         self._warming: asyncio.Future[Any] | None = None  # several threads may ask for it first at once: start it once
         self._teacher_configs = teachers or {}
         self._clients: dict[str, TeacherClient] = {}
+        self._teacher_lock = threading.Lock()
         self._stack = contextlib.ExitStack()
         self._cache: Any = None
         self._accounting: Any = None
@@ -121,10 +122,16 @@ class Services:
         return self._teacher_configs[name]
 
     def teacher(self, name: str) -> TeacherClient:
-        """The client of teacher ``name``, started on first use (an embedded model is started here)."""
-        if name not in self._clients:
-            self._clients[name] = self._start(name)
-        return self._clients[name]
+        """The client of teacher ``name``, started on first use (an embedded model is started here, once,
+        whichever thread asks first)."""
+        with self._teacher_lock:
+            if name not in self._clients:
+                self._clients[name] = self._start(name)
+            return self._clients[name]
+
+    async def start_teacher(self, name: str) -> None:
+        """Start teacher ``name`` off the event loop (an embedded model takes seconds to load)."""
+        await self.in_thread(self.teacher, name)
 
     def _start(self, name: str) -> TeacherClient:
         from codefoundry.teacher.accounting import Accounting
