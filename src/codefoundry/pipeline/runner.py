@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from codefoundry.errors import UserError
+from codefoundry.pipeline.feed import Feed, first_cause, spread
 from codefoundry.pipeline.plan import PlannedStage, plan
 from codefoundry.pipeline.rundir import Manifest, RunDir
 from codefoundry.pipeline.services import Services
@@ -85,48 +86,6 @@ def prepare_run_dir(recipe: Recipe, path: Path) -> RunDir:
     return run_dir
 
 
-def spread(records: list[Any], limit: int | None) -> list[Any]:
-    """At most ``limit`` records, taken evenly across the list (not just its head), in order."""
-    if limit is None or len(records) <= limit:
-        return records
-    step = len(records) / limit
-    return [records[int(i * step)] for i in range(limit)]
-
-
-class _Feed:
-    """What a stage has made available downstream: committed batch numbers, and its batch count once done."""
-
-    def __init__(self) -> None:
-        self.ready: set[int] = set()
-        self.total: int | None = None
-        self._changed = asyncio.Condition()
-
-    async def publish(self, batch: int) -> None:
-        async with self._changed:
-            self.ready.add(batch)
-            self._changed.notify_all()
-
-    async def finish(self, total: int) -> None:
-        async with self._changed:
-            self.total = total
-            self.ready.update(range(total))
-            self._changed.notify_all()
-
-    async def wait_for(self, batch: int) -> bool:
-        """Wait until ``batch`` is committed (True) or the stage finished with fewer batches (False)."""
-        async with self._changed:
-            await self._changed.wait_for(
-                lambda: batch in self.ready or (self.total is not None and batch >= self.total)
-            )
-            return batch in self.ready
-
-    async def wait_finished(self) -> int:
-        async with self._changed:
-            await self._changed.wait_for(lambda: self.total is not None)
-            assert self.total is not None
-            return self.total
-
-
 class _StageRun:
     """One stage of one run: reads its input stream, runs batches, commits, publishes to the next stage."""
 
@@ -149,7 +108,7 @@ class _StageRun:
         self.manifest = manifest
         self.progress = progress
         self.preview_limit = preview_limit
-        self.feed = _Feed()
+        self.feed = Feed()
         self.report = StageReport(name=planned.name)
 
     @property
@@ -366,7 +325,7 @@ async def arun_recipe(
                 for stage_run in runs:
                     group.create_task(stage_run.run())
         except BaseExceptionGroup as group_error:
-            raise _first_cause(group_error) from None
+            raise first_cause(group_error) from None
     finally:
         await services.aclose()
     return RunReport(
@@ -375,24 +334,6 @@ async def arun_recipe(
         seconds=time.monotonic() - started,
         preview=preview_limit is not None,
     )
-
-
-def _first_cause(error: BaseExceptionGroup) -> BaseException:
-    """The exception that stopped the run (a user error first), out of the task group's wrapping."""
-    leaves: list[BaseException] = []
-
-    def walk(exc: BaseException) -> None:
-        if isinstance(exc, BaseExceptionGroup):
-            for inner in exc.exceptions:
-                walk(inner)
-        else:
-            leaves.append(exc)
-
-    walk(error)
-    for leaf in leaves:
-        if isinstance(leaf, UserError):
-            return leaf
-    return next((leaf for leaf in leaves if not isinstance(leaf, asyncio.CancelledError)), leaves[0])
 
 
 def run_recipe(
