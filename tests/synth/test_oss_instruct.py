@@ -161,7 +161,7 @@ def test_a_teacher_stage_must_declare_every_teacher_drop_reason() -> None:
     from enum import StrEnum
 
     from codefoundry.synth.oss_instruct import OssInstructConfig
-    from codefoundry.synth.teacher_task import TeacherStage
+    from codefoundry.synth.teacher_prompt import TeacherStage
 
     class OnlyMine(StrEnum):
         MINE = "mine"

@@ -241,6 +241,9 @@ class _StageRun:
                 else:
                     await window.acquire()
                     group.create_task(self._process(number, key, batch, window))
+                    # let the loop poll its sockets between launches: a burst of batches would otherwise run
+                    # every batch's set-up (cache lookups, request bodies) before the first request is sent
+                    await asyncio.sleep(0)
                 number += 1
         return number
 

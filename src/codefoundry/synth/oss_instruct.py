@@ -2,7 +2,7 @@
 
 The snippet keeps the teacher's tasks as varied as real code is. The teacher answers in JSON (structured
 output where the server has it, a lenient parser otherwise). This module is only the prompt and the parse
-(``OssInstructTask``); calls, fan-out and drops are the generic teacher stage's (``synth/teacher_task.py``),
+(``OssInstructPrompt``); calls, fan-out and drops are the generic teacher stage's (``synth/teacher_prompt.py``),
 and verification is the reusable agreement step (``synth/agreement.py``): the solution runs in the sandbox
 on the teacher's inputs, and a test survives only where its output equals the teacher's expected output.
 """
@@ -20,13 +20,13 @@ from codefoundry.pipeline.stage import Resources, StageConfig, StageResult
 from codefoundry.records import Author, AuthorKind, Problem, Seed, Solution, SolutionRole, Task
 from codefoundry.sandbox.api import Limits
 from codefoundry.synth.agreement import AgreementRule, Disagreement, Draft, verify_drafts
-from codefoundry.synth.teacher_task import (
+from codefoundry.synth.teacher_prompt import (
     ParseError,
     Sample,
     TeacherDrop,
+    TeacherPrompt,
     TeacherStage,
     TeacherStageConfig,
-    TeacherTask,
 )
 
 SYSTEM_PROMPT = (
@@ -58,7 +58,7 @@ class TeacherTest(BaseModel):
     expected: Any = None
 
 
-class TeacherAnswer(BaseModel):
+class TeacherTask(BaseModel):
     """The teacher's whole answer."""
 
     model_config = ConfigDict(extra="ignore")
@@ -103,11 +103,11 @@ def pick_snippet(seed: Seed, min_lines: int, max_lines: int) -> str:
     return textwrap.dedent("\n".join(lines[start : start + size]))
 
 
-class OssInstructTask(TeacherTask[Seed, TeacherAnswer]):
+class OssInstructPrompt(TeacherPrompt[Seed, TeacherTask]):
     """The prompt (a snippet of the seed) and the parse (the teacher's JSON task)."""
 
     system = SYSTEM_PROMPT
-    response_model = TeacherAnswer
+    response_model = TeacherTask
 
     def __init__(self, config: OssInstructConfig) -> None:
         self.config = config
@@ -117,10 +117,10 @@ class OssInstructTask(TeacherTask[Seed, TeacherAnswer]):
         snippet = pick_snippet(record, cfg.snippet_min_lines, cfg.snippet_max_lines)
         return USER_PROMPT.format(snippet=snippet, n_tests=cfg.n_tests)
 
-    def parse(self, record: Seed, text: str) -> TeacherAnswer:
+    def parse(self, record: Seed, text: str) -> TeacherTask:
         from codefoundry.teacher.parse import extract_json
 
-        parsed = extract_json(text, TeacherAnswer)
+        parsed = extract_json(text, TeacherTask)
         if not parsed.ok:
             raise ParseError(str(parsed.reason), parsed.detail)
         return parsed.value
@@ -140,8 +140,8 @@ class OssInstruct(TeacherStage[Seed, Problem]):
     def resources(cls, config: StageConfig) -> Resources:
         return Resources(sandbox_share=1.0, teachers=(getattr(config, "teacher", "default"),))
 
-    def task(self) -> OssInstructTask:
-        return OssInstructTask(self.config)
+    def task(self) -> OssInstructPrompt:
+        return OssInstructPrompt(self.config)
 
     async def finish(self, samples: list[Sample], result: StageResult[Problem]) -> None:
         cfg = self.config
@@ -162,7 +162,7 @@ class OssInstruct(TeacherStage[Seed, Problem]):
 def draft_of(sample: Sample) -> Draft:
     """The teacher's answer as a draft problem: task, its solution as the reference, and its tests."""
     seed: Seed = sample.record
-    answer: TeacherAnswer = sample.draft
+    answer: TeacherTask = sample.draft
     task = Task(
         prompt=answer.problem.strip(),
         entry_point=answer.entry_point,

@@ -1,6 +1,6 @@
 """Teacher-driven synthesis: a synthesizer is a prompt and a parse; one generic stage does the rest.
 
-A ``TeacherTask`` says what to ask for one input record (``messages``) and how to read one answer
+A ``TeacherPrompt`` says what to ask for one input record (``messages``) and how to read one answer
 (``parse``: a draft, or a ``ParseError`` with a reason). ``TeacherStage`` turns a batch into requests (``n``
 samples per record), sends them through the run's client for the configured teacher (one HTTP session for
 the whole run, cached, accounted per stage), parses every sample into a draft or a drop that keeps the raw
@@ -49,7 +49,7 @@ class Sample:
     model: str
 
 
-class TeacherTask(ABC, Generic[In, D]):
+class TeacherPrompt(ABC, Generic[In, D]):
     """What one synthesizer asks a teacher and how it reads the answer (nothing about calls or retries)."""
 
     system: ClassVar[str] = ""
@@ -78,7 +78,7 @@ class TeacherStageConfig(StageConfig):
 
 
 class TeacherStage(Stage[In, Out]):
-    """Fan-out, calls, parsing and drop accounting for any ``TeacherTask``; ``finish`` makes the records."""
+    """Fan-out, calls, parsing and drop accounting for any ``TeacherPrompt``; ``finish`` makes the records."""
 
     config: TeacherStageConfig
 
@@ -90,7 +90,7 @@ class TeacherStage(Stage[In, Out]):
             raise TypeError(f"{cls.__name__}.drop_reasons must include the teacher drop reasons; missing {missing}")
 
     @abstractmethod
-    def task(self) -> TeacherTask[In, Any]:
+    def task(self) -> TeacherPrompt[In, Any]:
         """The synthesizer's prompt + parse."""
 
     @abstractmethod
@@ -132,7 +132,7 @@ class TeacherStage(Stage[In, Out]):
         return result
 
     def _parse_all(
-        self, task: TeacherTask[In, Any], batch: list[In], responses: list[Any], result: StageResult[Out]
+        self, task: TeacherPrompt[In, Any], batch: list[In], responses: list[Any], result: StageResult[Out]
     ) -> list[Sample]:
         """Every sample of every response parsed into a draft, or a drop that keeps the raw answer."""
         samples: list[Sample] = []
