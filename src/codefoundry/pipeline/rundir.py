@@ -66,7 +66,7 @@ class StageDone(BaseModel):
     batches: int = 0
     records: int
     drops: int
-    seconds: float = 0.0  # wall time of the stage in the run that finished it (batches overlap)
+    seconds: float = 0.0  # wall time from its first batch to its end, in the run that finished it
 
 
 @dataclass

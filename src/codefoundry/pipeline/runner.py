@@ -110,6 +110,7 @@ class _StageRun:
         self.preview_limit = preview_limit
         self.feed = Feed()
         self.report = StageReport(name=planned.name)
+        self.first_work: float | None = None  # when the stage started its first batch in this run
 
     @property
     def name(self) -> str:
@@ -152,7 +153,8 @@ class _StageRun:
             count = await self._run_dataset()
         else:
             count = await self._run_batches()
-        self.report.seconds = time.monotonic() - started
+        # from its first batch on: a streaming stage starts with the run but waits for its first input
+        self.report.seconds = time.monotonic() - (self.first_work or started)
         await self.services.in_thread(
             self.run_dir.mark_done,
             self.name,
@@ -250,6 +252,7 @@ class _StageRun:
     async def _process(self, number: int, key: str, batch: list[BaseModel], window: asyncio.Semaphore) -> None:
         try:
             started = time.monotonic()
+            self.first_work = self.first_work or started
             result = await self.stage.process(batch)
             await self._commit(number, key, result, time.monotonic() - started)
             self.progress.advance(self.name, len(batch))
@@ -284,6 +287,7 @@ class _StageRun:
             self.report.batches_skipped, self.report.records, self.report.drops = 1, entry.records, entry.drops
         else:
             started = time.monotonic()
+            self.first_work = self.first_work or started
             result = await self.stage.process_all(records)
             await self._commit(0, key, result, time.monotonic() - started)
         self.progress.advance(self.name, len(records))
