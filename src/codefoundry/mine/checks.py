@@ -56,7 +56,6 @@ class Analysis:
     tree: ast.Module
     imports: dict[str, str] = field(default_factory=dict)  # bound name -> dotted module path
     body_lines: int = 0
-    features: list[str] = field(default_factory=list)
 
 
 def _dotted(node: ast.expr) -> str | None:
