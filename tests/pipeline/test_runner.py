@@ -218,3 +218,25 @@ def test_a_drop_reason_outside_the_stage_enum_is_a_bug() -> None:
     stage = DropOdd(DropOddConfig(), StageContext(Services(Path("/nonexistent")), "01-toy.drop_odd"))
     with pytest.raises(TypeError, match="not one of its drop reasons"):
         stage.drop(SourceFile(path="1.py", root="/", source="t"), Other.ELSE)
+
+
+def test_a_new_stage_version_reruns_it_and_what_follows(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = [p.fingerprint for p in plan(_recipe())]
+    monkeypatch.setattr(DropOdd, "version", 2)
+    after = [p.fingerprint for p in plan(_recipe())]
+    assert before[0] == after[0] and before[1] != after[1] and before[2] != after[2]
+
+
+def test_a_stage_that_needs_a_gpu_is_refused_where_there_is_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from codefoundry.errors import UserError
+    from codefoundry.pipeline.stage import Resources
+
+    monkeypatch.setattr(DropOdd, "resources", classmethod(lambda cls, config: Resources(gpu=True)))
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(UserError, match=r"01-toy.drop_odd needs a GPU"):
+        run_recipe(_recipe(), tmp_path)
+    assert not (tmp_path / "manifest.jsonl").exists()
