@@ -66,3 +66,12 @@ def test_a_finished_stage_reads_only_its_batches(tmp_path: Path) -> None:
     run_dir.commit_batch("00-a", 0, "new0", _records(2), [], 0.1, FP)
     run_dir.mark_done("00-a", FP, 1, 2, 0)
     assert len(list(run_dir.iter_records("00-a", FP))) == 2
+
+
+def test_the_run_directory_is_private_to_its_owner(tmp_path: Path) -> None:
+    run_dir = RunDir(tmp_path / "run")
+    run_dir.create()
+    assert (run_dir.path.stat().st_mode & 0o777) == 0o700
+    run_dir.path.chmod(0o755)  # an older run directory is closed again when it is reused
+    run_dir.create()
+    assert (run_dir.path.stat().st_mode & 0o777) == 0o700

@@ -68,3 +68,36 @@ def test_bytes_and_sets_round_trip_through_the_result_cache(tmp_path) -> None:
         again = sandbox.run(request)
     assert [v.output for v in first.verdicts] == [b"ba\x00\xff", "ba"]
     assert again.cached and [v.output for v in again.verdicts] == [v.output for v in first.verdicts]
+
+
+READ_FILE = """
+def f(path):
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except OSError as exc:
+        return type(exc).__name__
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the uid layer needs root")
+def test_a_candidate_cannot_read_a_run_directorys_expected_outputs(sandbox: Sandbox) -> None:
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from codefoundry.pipeline.rundir import RunDir
+
+    parent = Path(tempfile.mkdtemp(prefix="cf-open-"))  # world-traversable, unlike pytest's own tmp folders
+    parent.chmod(0o755)
+    run_dir = RunDir(parent / "run")
+    run_dir.create()
+    shard = run_dir.path / "stages" / "00-x" / "shard-00000.jsonl"
+    shard.parent.mkdir(parents=True)
+    shard.write_text('{"expected": 42}\n')
+    shard.chmod(0o644)  # world-readable inside: the private run directory is what keeps it out of reach
+    result = sandbox.run(
+        ExecRequest(code=READ_FILE, entry_point="f", tests=[TestInput(args=[str(shard)])], mode="collect")
+    )
+    shutil.rmtree(parent)
+    assert result.verdicts[0].output in ("PermissionError", "FileNotFoundError"), result.verdicts[0].output

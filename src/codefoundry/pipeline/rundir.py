@@ -107,8 +107,11 @@ class RunDir:
         self._append_lock = threading.Lock()  # commits come from worker threads; one append at a time
 
     def create(self) -> None:
+        """Make the folders; the run directory is private to its owner (0700): its shards and caches hold
+        every task's expected outputs, and sandboxed candidates run as other users."""
         for sub in (self.path, self.path / "stages", self.cache_dir):
             sub.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.path, 0o700)
 
     def exists(self) -> bool:
         return self.recipe_path.exists()
