@@ -35,12 +35,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from codefoundry.durable import write_json, write_lines, write_text
+from codefoundry.durable import write_lines, write_text
 from codefoundry.records import Drop
-
-__all__ = ["Manifest", "RunDir", "ShardEntry", "StageDone", "write_json_atomic"]
-
-write_json_atomic = write_json
 
 
 class ShardEntry(BaseModel):

@@ -46,8 +46,8 @@ class Services:
         self._sandbox_config = sandbox_config
         self._sandbox: Sandbox | None = sandbox  # a started sandbox given by the caller is not closed here
         self._owns_sandbox = sandbox is None
-        self._sandbox_lock = threading.Lock()
-        self._warming: asyncio.Future[Any] | None = None  # several threads may ask for it first at once: start it once
+        self._sandbox_lock = threading.Lock()  # several threads may ask for it first at once: start it once
+        self._warming: asyncio.Future[Any] | None = None
         self._teacher_configs = teachers or {}
         self._clients: dict[str, TeacherClient] = {}
         self._teacher_lock = threading.Lock()
@@ -94,10 +94,9 @@ class Services:
 
     def sandbox_workers(self) -> int:
         """How many fork-servers the sandbox runs (without starting it)."""
-        import os
+        from codefoundry.sandbox import SandboxConfig
 
-        configured = self._sandbox_config.workers if self._sandbox_config is not None else None
-        return configured or os.cpu_count() or 1
+        return (self._sandbox_config or SandboxConfig()).worker_count()
 
     async def warm_sandbox(self) -> None:
         """Start the sandbox in a worker thread (once; later callers wait for the same start)."""
@@ -107,8 +106,7 @@ class Services:
 
     async def run_sandbox(self, requests: list[ExecRequest]) -> list[ExecResult]:
         """``Sandbox.run_many`` in a worker thread: the event loop stays free for teacher calls."""
-        sandbox = await self.in_thread(self.sandbox)
-        return await self.in_thread(sandbox.run_many, requests)
+        return await self.in_thread(lambda: self.sandbox().run_many(requests))
 
     # ------------------------------------------------------------------------------------------ teachers
     def teacher_names(self) -> list[str]:

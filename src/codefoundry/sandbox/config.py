@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from pydantic import BaseModel, ConfigDict, Field
 
 ALL_LAYERS = ("session", "rlimits", "namespaces", "pidns", "cgroup", "uid", "userns", "landlock", "seccomp")
@@ -36,6 +38,10 @@ class SandboxConfig(BaseModel):
     )
     dedup: bool = Field(True, description="run identical requests in one run_many batch only once")
     server_grace_s: float = Field(30.0, gt=0, description="extra wait before a fork-server is presumed hung")
+
+    def worker_count(self) -> int:
+        """Fork-servers the sandbox runs: ``workers``, or one per core."""
+        return self.workers or os.cpu_count() or 1
 
 
 class LayerReport(BaseModel):

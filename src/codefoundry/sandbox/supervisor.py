@@ -63,8 +63,7 @@ class Sandbox:
         self._start_lock = threading.Lock()
         self._layers: dict[str, LayerReport] = {}
         self._scratch_parent: str | None = None
-        n = self.config.workers or os.cpu_count() or 1
-        self._n_workers = n
+        self._n_workers = self.config.worker_count()
         self._build_cache = self.config.build_cache or _default_build_cache()
 
     # ------------------------------------------------------------------------------------ lifecycle

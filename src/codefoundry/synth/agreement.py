@@ -59,13 +59,15 @@ def stored_inputs(draft: Draft) -> list[list[Any] | None]:
     return out
 
 
-def collect_request(draft: Draft, limits: Limits) -> ExecRequest:
-    """Collect the solution's outputs on the draft's (plain) inputs; expected values stay here."""
-    inputs = [args for args in stored_inputs(draft) if args is not None]
+def collect_request(draft: Draft, stored: list[list[Any] | None], limits: Limits) -> ExecRequest:
+    """Collect the solution's outputs on the draft's plain inputs (``stored``); expected values stay here."""
+    inputs = [args for args in stored if args is not None]
     return requests.collect_request(draft.problem, inputs, limits)
 
 
-def judge(draft: Draft, execution: ExecResult, rule: AgreementRule) -> Problem | Disagreement:
+def judge(
+    draft: Draft, stored: list[list[Any] | None], execution: ExecResult, rule: AgreementRule
+) -> Problem | Disagreement:
     """The task with its agreeing tests split visible/holdout, or why it was not kept."""
     from codefoundry.sandbox.compare import plain_equal
 
@@ -78,7 +80,7 @@ def judge(draft: Draft, execution: ExecResult, rule: AgreementRule) -> Problem |
         detail = f"{execution.status}: {'; '.join(errors) or execution.stderr[:500]}"
         return Disagreement(problem, "solution_failed", detail)
     agreed: list[TestCase] = []
-    plain = [(args, expected) for args, expected in zip(stored_inputs(draft), draft.expected, strict=True) if args is not None]
+    plain = [(args, expected) for args, expected in zip(stored, draft.expected, strict=True) if args is not None]
     for (args, expected), verdict in zip(plain, execution.verdicts, strict=False):
         if verdict.status == "ok" and plain_equal(verdict.output, expected, 1e-6, 1e-9):
             try:
@@ -101,5 +103,6 @@ async def verify_drafts(
     context: StageContext, drafts: list[Draft], rule: AgreementRule
 ) -> list[Problem | Disagreement]:
     """Every draft judged by agreement, with one sandbox call for all of them; results in draft order."""
-    executions = await context.run_sandbox([collect_request(d, rule.limits) for d in drafts])
-    return [judge(d, e, rule) for d, e in zip(drafts, executions, strict=True)]
+    stored = [stored_inputs(d) for d in drafts]
+    executions = await context.run_sandbox([collect_request(d, s, rule.limits) for d, s in zip(drafts, stored, strict=True)])
+    return [judge(d, s, e, rule) for d, s, e in zip(drafts, stored, executions, strict=True)]

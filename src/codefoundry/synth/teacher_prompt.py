@@ -127,16 +127,22 @@ class TeacherStage(Stage[In, Out]):
         responses = await client.run_many(requests)
         result: StageResult[Out] = StageResult()
         # parsing is stage code: it runs under the run's Python lock, off the event loop
-        samples = await self.context.services.in_python(self._parse_all, task, batch, responses, result)
+        samples = await self.context.services.in_python(
+            self._parse_all, task, batch, responses, client.config.model, result
+        )
         await self.finish(samples, result)
         return result
 
     def _parse_all(
-        self, task: TeacherPrompt[In, Any], batch: list[In], responses: list[Any], result: StageResult[Out]
+        self,
+        task: TeacherPrompt[In, Any],
+        batch: list[In],
+        responses: list[Any],
+        model: str,
+        result: StageResult[Out],
     ) -> list[Sample]:
         """Every sample of every response parsed into a draft, or a drop that keeps the raw answer."""
         samples: list[Sample] = []
-        model = self.context.teacher(self.config.teacher).config.model
         for record, response in zip(batch, responses, strict=True):
             if not response.ok:
                 detail = f"{response.failure}: {response.detail}"[:1000]
