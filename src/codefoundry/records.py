@@ -192,6 +192,7 @@ class Solution(Record):
     code: str
     role: SolutionRole = SolutionRole.REFERENCE
     author: Author = Field(default_factory=lambda: Author(kind=AuthorKind.CORPUS))
+    copies: int = Field(1, ge=1, description="how many samples normalised to this code (votes and pass@k count them)")
 
 
 class CandidateVerdicts(BaseModel):
@@ -235,6 +236,65 @@ class AgreementReport(BaseModel):
         return self.agreeing / self.total if self.total else 0.0
 
 
+class Difficulty(StrEnum):
+    """How hard a task is for the model that was sampled on it: the share of its samples that pass
+    (>= 2/3 easy, < 1/3 hard, as KodCode grades)."""
+
+    EASY = "easy"
+    MEDIUM = "medium"
+    HARD = "hard"
+
+    @classmethod
+    def of(cls, pass_rate: float) -> Difficulty:
+        if pass_rate >= 2 / 3:
+            return cls.EASY
+        return cls.HARD if pass_rate < 1 / 3 else cls.MEDIUM
+
+
+class InputVote(BaseModel):
+    """The vote on one input: how many samples gave the top output and the runner-up, of how many that
+    returned at all; ``decided`` false with the reason when the rule was not met."""
+
+    model_config = ConfigDict(extra="forbid")
+    test_id: str
+    top: int
+    runner_up: int
+    valid: int
+    errors: int
+    decided: bool
+    reason: str = ""  # why undecided: a VoteOutcome value
+
+
+class VoteReport(BaseModel):
+    """The evidence behind a voted task: per-input votes, the chosen cluster, the holdout check, difficulty."""
+
+    model_config = ConfigDict(extra="forbid")
+    samples: int  # candidates counted with their copies
+    distinct: int
+    voters: int  # samples that took part in the vote (those consistent with the prompt's stated examples)
+    inputs: int
+    decided: int
+    chosen_cluster: int  # samples whose outputs equal the chosen solution's on every decided input
+    holdout_passed: int
+    holdout_total: int
+    passing: int  # samples passing every decided test
+    pass_rate: float
+    difficulty: Difficulty
+    confidence: float  # chosen cluster / voters
+    votes: list[InputVote] = Field(default_factory=list)
+
+
+class SuiteReport(BaseModel):
+    """How strong a voted suite is against the task's wrong samples, and the reduced suite that keeps every kill."""
+
+    model_config = ConfigDict(extra="forbid")
+    wrong_samples: int = 0
+    wrong_rejected: int = 0
+    mutants: int = 0
+    mutants_killed: int = 0
+    reduced_test_ids: list[str] = Field(default_factory=list)
+
+
 class ProblemReports(BaseModel):
     """Typed per-stage reports on a problem (what each stage found, for inspection and the run report)."""
 
@@ -244,6 +304,8 @@ class ProblemReports(BaseModel):
     testgen: TestgenReport | None = None
     mutation: MutationReport | None = None
     agreement: AgreementReport | None = None
+    vote: VoteReport | None = None
+    suite: SuiteReport | None = None
 
 
 class Problem(Record):
@@ -255,6 +317,11 @@ class Problem(Record):
     candidates: list[Solution] = Field(default_factory=list)
     candidate_verdicts: list[CandidateVerdicts] = Field(default_factory=list)
     tests: list[TestCase] = Field(default_factory=list)
+    inputs: list[TestCase] = Field(
+        default_factory=list,
+        description="inputs awaiting a vote on their output; ``expected`` is set only for a prompt's "
+        "stated example output (origin prompt_example)",
+    )
     mutation_score: float | None = None
     mutants_total: int = 0
     mutants_killed: int = 0

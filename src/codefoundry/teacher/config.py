@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -17,6 +18,12 @@ from codefoundry.errors import UserError
 
 LOCAL_PREFIX = "local:"
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class ChatTemplate(StrEnum):
+    """Chat templates codefoundry can apply itself, to begin a model's answer for it (``chat_prefill``)."""
+
+    CHATML = "chatml"  # Qwen and many others: <|im_start|>role\n...<|im_end|>
 
 
 class Sampling(BaseModel):
@@ -73,6 +80,9 @@ class TeacherConfig(BaseModel):
     )
     extra_body: dict[str, Any] = Field(
         default_factory=dict, description="extra request fields (e.g. vLLM top_k, repetition_penalty)"
+    )
+    chat_template: ChatTemplate | None = Field(
+        None, description="the model's chat template, when known: lets a solution's answer be begun for it"
     )
     local_n_ctx: int = Field(4096, gt=0, description="context size of an embedded local: model")
     local_n_threads: int | None = Field(

