@@ -44,6 +44,7 @@ class TestOrigin(StrEnum):
     GENERATOR = "generator"
     MUTATION = "mutation"
     GENERATED = "generated"
+    GIVEN = "given"  # the user's own tests, read with their tasks
 
 
 class SolutionRole(StrEnum):

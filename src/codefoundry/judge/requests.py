@@ -38,6 +38,24 @@ def collect_request(
     )
 
 
+def collect_code_request(
+    problem: Problem, code: str, inputs: list[list[Any]], limits: Limits, *, worker: int | None = None
+) -> ExecRequest:
+    """A collect-mode request running any ``code`` (a candidate) on stored ``inputs``: outputs only, no
+    expected values anywhere in the request."""
+    code, entry_point = call_target(problem.task, code)
+    return ExecRequest(
+        language="python",
+        style="function",
+        code=code,
+        entry_point=entry_point,
+        tests=[TestInput(args=decode(args)) for args in inputs],
+        limits=limits,
+        mode="collect",
+        worker=worker,
+    )
+
+
 def judge_request(
     problem: Problem,
     code: str,

@@ -16,10 +16,12 @@ if TYPE_CHECKING:
 # In the order data flows: sources, synthesizers, test builders, verifiers, filters.
 STAGES: tuple[str, ...] = (
     "codefoundry.mine.functions:MineFunctions",
+    "codefoundry.read.tasks:ReadTasks",
     "codefoundry.mine.tasks:MakeTasks",
     "codefoundry.synth.oss_instruct:OssInstruct",
     "codefoundry.testgen.mined:BuildMinedTests",
     "codefoundry.verify.reference:VerifyReference",
+    "codefoundry.verify.dual:DualVerify",
     "codefoundry.verify.mutation:MutationGate",
     "codefoundry.filter.dedup:OnePerTask",
 )

@@ -21,6 +21,7 @@ import ast
 import re
 from enum import StrEnum
 
+from codefoundry.records import Solution
 from codefoundry.teacher.config import ChatTemplate, Sampling
 from codefoundry.teacher.formats import Message
 from codefoundry.teacher.types import TeacherRequest
@@ -170,3 +171,36 @@ def solution_request(
     else:
         text = prompt
     return TeacherRequest(prompt=text, n=n, sampling=sampling, stage=stage, tag=tag)
+
+
+def normalised(code: str) -> str:
+    """The code with formatting, comments and docstrings gone: two samples equal here are one candidate."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code.strip()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (
+            isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+            and isinstance(body, list)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
+            node.body = body[1:] or [ast.Pass()]  # type: ignore[attr-defined]
+    return ast.unparse(tree)
+
+
+def dedupe(solutions: list[Solution]) -> list[Solution]:
+    """One solution per normalised code, in first-seen order, counting the samples it stands for."""
+    kept: dict[str, Solution] = {}
+    for solution in solutions:
+        key = normalised(solution.code)
+        if key in kept:
+            first = kept[key]
+            kept[key] = first.model_copy(update={"copies": first.copies + solution.copies})
+        else:
+            kept[key] = solution
+    return list(kept.values())

@@ -1,0 +1,265 @@
+"""``verify.dual``: tasks without an oracle get their tests and their solution from the evidence of K samples.
+
+Every distinct candidate runs on every input in collect mode (the child only returns outputs; nothing
+expected reaches it), runs that time out are retried once (a loaded machine must not turn a slow correct
+sample into a vote against it), and the voting rule (``verify.vote``) decides each input's output and the
+chosen solution, which must pass the holdout inputs it was not chosen on. The kept problem carries:
+
+- ``reference``: the chosen sample; ``candidates``: every sample (with copies), ``candidate_verdicts``: each
+  one's verdict per test (the losing samples are realistic wrong solutions: preference pairs, suite checks);
+- ``tests``: the decided inputs with the voted outputs, split visible / holdout by test id;
+- ``reports.vote``: per-input vote counts and reasons, the cluster, the holdout check, pass rate and
+  difficulty.
+
+Inputs on which the vote was not decided are not tests; a task whose vote does not meet the rule is dropped
+with the reason and the counts.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field
+
+from codefoundry.judge.codec import NotPlain, decode, dumps, encode
+from codefoundry.judge.requests import collect_code_request
+from codefoundry.judge.split import split
+from codefoundry.pipeline.stage import Resources, StageConfig, StageResult, ThreadedStage
+from codefoundry.records import (
+    CandidateVerdicts,
+    Difficulty,
+    InputVote,
+    Problem,
+    Solution,
+    SolutionRole,
+    Split,
+    TestCase,
+    TestOrigin,
+    VoteReport,
+)
+from codefoundry.sandbox.api import ExecResult, Limits
+from codefoundry.verify.vote import Choice, ChoiceOutcome, VoteRule, choose
+
+RETRIED = ("timeout", "sandbox_error")
+STATED = (TestOrigin.PROMPT_EXAMPLE, TestOrigin.GIVEN)  # inputs whose ``expected`` the task itself states
+
+
+class DualDrop(StrEnum):
+    NO_CANDIDATES = "no_candidates"
+    NO_INPUTS = "no_inputs"
+    TOO_FEW_DECIDED = ChoiceOutcome.TOO_FEW_DECIDED.value
+    SMALL_CLUSTER = ChoiceOutcome.SMALL_CLUSTER.value
+    CHOSEN_DISAGREES = ChoiceOutcome.CHOSEN_DISAGREES.value
+    HOLDOUT_FAILED = ChoiceOutcome.HOLDOUT_FAILED.value
+
+
+class DualVerifyConfig(StageConfig):
+    batch_size: int = 8
+    min_votes: int = Field(2, ge=1, description="samples that must agree on an input's output")
+    min_share: float = Field(0.5, gt=0, le=1, description="share of the returning samples the top output needs")
+    min_lead: float = Field(2.0, ge=1, description="the top output needs this many times the runner-up's votes")
+    max_error_share: float = Field(
+        0.5, ge=0, le=1, description="inputs on which more samples fail are left undecided (likely invalid)"
+    )
+    min_tests: int = Field(3, ge=1, description="decided inputs a task needs")
+    use_stated: bool = Field(True, description="only samples matching the prompt's stated example outputs vote")
+    holdout_fraction: float = Field(0.3, ge=0, lt=1, description="decided inputs kept to confirm the choice")
+    per_test_time_s: float = Field(2.0, gt=0)
+    time_s: float = Field(20.0, gt=0)
+    memory_mb: int = Field(512, gt=0)
+
+    def rule(self) -> VoteRule:
+        return VoteRule(
+            min_votes=self.min_votes,
+            min_share=self.min_share,
+            min_lead=self.min_lead,
+            max_error_share=self.max_error_share,
+            min_tests=self.min_tests,
+            use_stated=self.use_stated,
+        )
+
+
+def output_key(stored: Any) -> str:
+    """The key outputs are compared by: the stored form, floats to 9 significant digits (two correct
+    samples may sum floats in another order)."""
+    return dumps(_rounded(stored))
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return float(f"{value:.9g}")
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    return value
+
+
+def stored_output(output: Any) -> Any:
+    """A collected output in the stored form (as labelling stores it); raises NotPlain."""
+    return encode(decode(output))
+
+
+class DualVerify(ThreadedStage[Problem, Problem]):
+    """Run every sample on every input, vote, choose and confirm on the holdout."""
+
+    kind = "verify.dual"
+    Config = DualVerifyConfig
+    input_type = Problem
+    output_type = Problem
+    drop_reasons = DualDrop
+    config: DualVerifyConfig
+
+    @classmethod
+    def resources(cls, config: StageConfig) -> Resources:
+        return Resources(sandbox_share=1.0, cpu_bound=True)
+
+    def _limits(self) -> Limits:
+        cfg = self.config
+        return Limits(time_s=cfg.time_s, per_test_time_s=cfg.per_test_time_s, cpu_s=cfg.time_s, memory_mb=cfg.memory_mb)
+
+    def _execute(self, jobs: list[tuple[Problem, list[Solution]]]) -> list[list[ExecResult]]:
+        """Every candidate of every job on the job's inputs; timed-out runs once more."""
+        limits = self._limits()
+        flat = [
+            collect_code_request(problem, candidate.code, [t.args or [] for t in problem.inputs], limits)
+            for problem, candidates in jobs
+            for candidate in candidates
+        ]
+        results = self.run_sandbox(flat)
+        again = [i for i, r in enumerate(results) if r.status in RETRIED]
+        for index, result in zip(again, self.run_sandbox([flat[i] for i in again]), strict=True):
+            results[index] = result
+        out, position = [], 0
+        for _problem, candidates in jobs:
+            out.append(results[position : position + len(candidates)])
+            position += len(candidates)
+        return out
+
+    def process_batch(self, batch: list[Problem]) -> StageResult[Problem]:
+        result: StageResult[Problem] = StageResult()
+        jobs: list[tuple[Problem, list[Solution]]] = []
+        for problem in batch:
+            distinct = list({c.id: c for c in problem.candidates}.values())
+            if not distinct:
+                result.drops.append(self.drop(problem, DualDrop.NO_CANDIDATES))
+            elif not problem.inputs:
+                result.drops.append(self.drop(problem, DualDrop.NO_INPUTS))
+            else:
+                jobs.append((problem, distinct))
+        for (problem, candidates), runs in zip(jobs, self._execute(jobs), strict=True):
+            kept = self._judge(problem, candidates, runs)
+            if isinstance(kept, Problem):
+                result.records.append(kept)
+            else:
+                reason, detail, scored = kept
+                result.drops.append(self.drop(scored, reason, detail))
+        return result
+
+    def _judge(
+        self, problem: Problem, candidates: list[Solution], runs: list[ExecResult]
+    ) -> Problem | tuple[DualDrop, str, Problem]:
+        inputs = problem.inputs
+        outputs: dict[str, list[str | None]] = {}
+        stored: dict[str, list[Any]] = {}
+        statuses: dict[str, list[str]] = {}
+        for candidate, run in zip(candidates, runs, strict=True):
+            keys: list[str | None] = []
+            values: list[Any] = []
+            marks: list[str] = []
+            for index in range(len(inputs)):
+                verdict = run.verdicts[index] if index < len(run.verdicts) else None
+                key, value, mark = None, None, str(verdict.status) if verdict else str(run.status)
+                if verdict is not None and verdict.status == "ok":
+                    try:
+                        value = stored_output(verdict.output)
+                        key = output_key(value)
+                    except (NotPlain, ValueError, TypeError):
+                        mark = "unplain_output"
+                keys.append(key)
+                values.append(value)
+                marks.append(mark)
+            outputs[candidate.id], stored[candidate.id], statuses[candidate.id] = keys, values, marks
+        stated = [
+            output_key(t.expected) if t.origin in STATED and t.expected is not None else None
+            for t in inputs
+        ]
+        holdout = [t.split is Split.HOLDOUT for t in split(list(inputs), self.config.holdout_fraction)]
+        copies = {c.id: c.copies for c in candidates}
+        choice = choose(outputs, copies, holdout, self.config.rule(), stated)
+        report = self._report(problem, candidates, choice)
+        scored = problem.model_copy(update={"reports": problem.reports.model_copy(update={"vote": report})})
+        if choice.outcome is not ChoiceOutcome.ACCEPTED:
+            return DualDrop(choice.outcome.value), choice.detail, scored
+        assert choice.chosen is not None
+        tests = [
+            TestCase(
+                task_id=problem.task.id,
+                args=test.args,
+                expected=stored[choice.chosen][index],
+                origin=test.origin,
+                split=Split.HOLDOUT if holdout[index] else Split.VISIBLE,
+            )
+            for index, (test, decision) in enumerate(zip(inputs, choice.decisions, strict=True))
+            if decision.decided
+        ]
+        verdicts = [
+            CandidateVerdicts(
+                solution_id=c.id,
+                verdicts={
+                    test.id: "pass" if outputs[c.id][i] == d.output else _failure(statuses[c.id][i])
+                    for i, (test, d) in enumerate(zip(inputs, choice.decisions, strict=True))
+                    if d.decided
+                },
+            )
+            for c in candidates
+        ]
+        chosen = next(c for c in candidates if c.id == choice.chosen)
+        return scored.model_copy(
+            update={
+                "reference": chosen.model_copy(update={"role": SolutionRole.REFERENCE}),
+                "candidates": [c.model_copy(update={"role": SolutionRole.CANDIDATE}) for c in candidates],
+                "candidate_verdicts": verdicts,
+                "tests": tests,
+                "inputs": [],
+            }
+        )
+
+    def _report(self, problem: Problem, candidates: list[Solution], choice: Choice) -> VoteReport:
+        samples = sum(c.copies for c in candidates)
+        passing = sum(c.copies for c in candidates if c.id in set(choice.passing))
+        voters = sum(c.copies for c in candidates if c.id in set(choice.voters))
+        rate = passing / samples if samples else 0.0
+        votes = [
+            InputVote(
+                test_id=test.id,
+                top=d.top,
+                runner_up=d.runner_up,
+                valid=d.valid,
+                errors=d.errors,
+                decided=d.decided,
+                reason="" if d.decided else d.outcome.value,
+            )
+            for test, d in zip(problem.inputs, choice.decisions, strict=True)
+        ]
+        return VoteReport(
+            samples=samples,
+            distinct=len(candidates),
+            voters=voters,
+            inputs=len(problem.inputs),
+            decided=sum(v.decided for v in votes),
+            chosen_cluster=choice.cluster,
+            holdout_passed=choice.holdout_passed,
+            holdout_total=choice.holdout_total,
+            passing=passing,
+            pass_rate=round(rate, 4),
+            difficulty=Difficulty.of(rate),
+            confidence=round(choice.cluster / voters, 4) if voters else 0.0,
+            votes=votes,
+        )
+
+
+def _failure(status: str) -> str:
+    """A candidate's verdict on a decided input it did not match: a returned output is a wrong answer."""
+    return "wrong_answer" if status == "ok" else status
