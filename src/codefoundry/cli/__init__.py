@@ -27,9 +27,11 @@ def _mount_tools() -> None:
     """The engine's and the teachers' own command groups."""
     from codefoundry.cli.sandbox import app as sandbox_app
     from codefoundry.cli.teacher import app as teacher_app
+    from codefoundry.cli.verify import verify as verify_command
 
     app.add_typer(sandbox_app, name="sandbox")
     app.add_typer(teacher_app, name="teacher")
+    app.command(name="verify")(verify_command)
 
 
 _mount_tools()
