@@ -20,6 +20,7 @@ STAGES: tuple[str, ...] = (
     "codefoundry.mine.tasks:MakeTasks",
     "codefoundry.synth.oss_instruct:OssInstruct",
     "codefoundry.testgen.mined:BuildMinedTests",
+    "codefoundry.testgen.teacher:TeacherInputsStage",
     "codefoundry.verify.reference:VerifyReference",
     "codefoundry.verify.dual:DualVerify",
     "codefoundry.verify.mutation:MutationGate",
