@@ -252,6 +252,15 @@ class Difficulty(StrEnum):
         return cls.HARD if pass_rate < 1 / 3 else cls.MEDIUM
 
 
+class CheckerUse(StrEnum):
+    """Whether a task's checker judged its outputs: not there, used, or distrusted (it accepted a mismatched
+    output or rejected a stated one; outputs were then compared exactly)."""
+
+    NONE = "none"
+    USED = "used"
+    DISTRUSTED = "distrusted"
+
+
 class InputVote(BaseModel):
     """The vote on one input: how many samples gave the top output and the runner-up, of how many that
     returned at all; ``decided`` false with the reason when the rule was not met."""
@@ -282,6 +291,7 @@ class VoteReport(BaseModel):
     pass_rate: float
     difficulty: Difficulty
     confidence: float  # chosen cluster / voters
+    checker: CheckerUse = CheckerUse.NONE
     votes: list[InputVote] = Field(default_factory=list)
 
 
@@ -322,6 +332,11 @@ class Problem(Record):
         default_factory=list,
         description="inputs awaiting a vote on their output; ``expected`` is set only for a prompt's "
         "stated example output (origin prompt_example)",
+    )
+    checker: str | None = Field(
+        None,
+        description="Python source of check(input, output, expected) -> bool for tasks with several right "
+        "outputs: run in the sandbox, it replaces exact comparison",
     )
     mutation_score: float | None = None
     mutants_total: int = 0

@@ -107,3 +107,45 @@ def test_without_candidates_or_inputs(context: StageContext) -> None:
     no_inputs = problem([(RIGHT, 2)]).model_copy(update={"inputs": []})
     result = DualVerify(config(), context).process_sync([empty, no_inputs])
     assert [d.reason for d in result.drops] == ["no_candidates", "no_inputs"]
+
+
+ARGMAX = 'def argmax(xs: list[int]) -> int:\n    """An index of a largest item."""\n'
+FIRST = ARGMAX + "    return xs.index(max(xs))\n"
+LAST = ARGMAX + "    return len(xs) - 1 - xs[::-1].index(max(xs))\n"
+ZERO = ARGMAX + "    return 0\n"
+CHECKER = "def check(input, output, expected):\n    xs = input[0]\n    return type(output) is int and 0 <= output < len(xs) and xs[output] == max(xs)\n"
+
+
+def argmax_problem(checker: str | None) -> Problem:
+    task = Task(prompt=ARGMAX, entry_point="argmax", provenance=Provenance(source="test"))
+    inputs = [TestCase(task_id=task.id, args=encode([xs]), origin=TestOrigin.MUTATION) for xs in ([3, 1, 3], [5, 5], [1, 2, 2, 0], [7, 1, 7, 7], [2, 9, 9])]
+    candidates = [
+        Solution(task_id=task.id, code=code, role=SolutionRole.CANDIDATE, copies=copies)
+        for code, copies in ((FIRST, 2), (LAST, 2), (ZERO, 1))
+    ]
+    return Problem(task=task, candidates=candidates, inputs=inputs, checker=checker)
+
+
+def test_a_checker_lets_different_right_answers_vote_together(context: StageContext) -> None:
+    from codefoundry.judge.requests import judge_request
+    from codefoundry.records import CheckerUse
+    from codefoundry.sandbox.api import Limits
+
+    exact = DualVerify(config(), context).process_sync([argmax_problem(None)])
+    assert not exact.records and exact.drops[0].reason == "too_few_decided"  # 2 vs 2: never a coin toss
+    (kept,) = DualVerify(config(), context).process_sync([argmax_problem(CHECKER)]).records
+    assert kept.reports.vote is not None and kept.reports.vote.checker is CheckerUse.USED
+    assert kept.reports.vote.passing == 4 and kept.reference is not None and kept.reference.code in (FIRST, LAST)
+    # the exported tests are judged by the checker: the other right answer passes them too
+    other = LAST if kept.reference.code == FIRST else FIRST
+    assert context.sandbox.run_many([judge_request(kept, other, Limits())])[0].passed
+    assert not context.sandbox.run_many([judge_request(kept, ZERO, Limits())])[0].passed
+
+
+def test_a_checker_that_accepts_anything_is_distrusted(context: StageContext) -> None:
+    from codefoundry.records import CheckerUse
+
+    lax = "def check(input, output, expected):\n    return True\n"
+    result = DualVerify(config(), context).process_sync([argmax_problem(lax)])
+    (drop,) = result.drops
+    assert drop.record is not None and drop.record["reports"]["vote"]["checker"] == CheckerUse.DISTRUSTED.value

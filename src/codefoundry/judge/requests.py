@@ -14,7 +14,7 @@ from typing import Any
 from codefoundry.judge.codec import decode
 from codefoundry.judge.observe import call_target
 from codefoundry.records import Problem
-from codefoundry.sandbox.api import ExecRequest, ExecResult, Limits, TestInput
+from codefoundry.sandbox.api import Compare, ExecRequest, ExecResult, Limits, TestInput
 
 # Appended to the reference in the second labelling run: shifts the heap so address-derived outputs move.
 PERTURB = "\n\n_cf_heap_shift = [object() for _cf_i in range(257)] + [[_cf_i] * 3 for _cf_i in range(61)]\n"
@@ -80,6 +80,7 @@ def judge_request(
         ],
         limits=limits,
         mode="judge",
+        compare=Compare(mode="checker", checker=problem.checker) if problem.checker else Compare(),
         stop_on_first_failure=stop,
         worker=worker,
     )

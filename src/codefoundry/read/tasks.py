@@ -2,7 +2,8 @@
 
 TASKS is JSONL (optionally gzipped) or Parquet with one task per row: ``task_id``, ``prompt`` (the function's
 header and docstring, as HumanEval writes it), ``entry_point``, and optionally ``test`` (HumanEval's
-``check(candidate)`` code). HumanEval's own file is read as it is; its ``canonical_solution`` is never read.
+``check(candidate)`` code) and ``checker`` (Python source of ``check(input, output, expected) -> bool`` for
+tasks with several right outputs). HumanEval's own file is read as it is; its ``canonical_solution`` is never read.
 The asserts of ``test`` that call the function on literals become given tests (their inputs join the pool,
 their expected outputs act as stated outputs in the vote).
 
@@ -119,7 +120,10 @@ def read_tasks(config: ReadTasksConfig) -> list[Problem]:
         test_code = row.get("test")
         if config.given_tests and isinstance(test_code, str) and test_code.strip():
             tests = given_tests(test_code, task.id)
-        problems[task_id] = Problem(task=task, tests=tests)
+        checker = row.get("checker")
+        if checker is not None and not (isinstance(checker, str) and "def check" in checker):
+            raise TasksFileError(f"{path}:{number}: field 'checker': expected Python source defining check(input, output, expected)")
+        problems[task_id] = Problem(task=task, tests=tests, checker=checker or None)
     if config.samples:
         _attach_samples(Path(config.samples).expanduser(), problems)
     return list(problems.values())

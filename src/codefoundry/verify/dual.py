@@ -3,7 +3,9 @@
 Every distinct candidate runs on every input in collect mode (the child only returns outputs; nothing
 expected reaches it), runs that time out are retried once (a loaded machine must not turn a slow correct
 sample into a vote against it), and the voting rule (``verify.vote``) decides each input's output and the
-chosen solution, which must pass the holdout inputs it was not chosen on. The kept problem carries:
+chosen solution, which must pass the holdout inputs it was not chosen on. A task with a checker (several right outputs) has the checker judge each returned output
+in the sandbox, once the checker has shown it accepts the stated examples and rejects outputs of other
+inputs; every accepted output then counts as the same vote. The kept problem carries:
 
 - ``reference``: the chosen sample; ``candidates``: every sample (with copies), ``candidate_verdicts``: each
   one's verdict per test (the losing samples are realistic wrong solutions: preference pairs, suite checks);
@@ -17,6 +19,7 @@ with the reason and the counts.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -28,6 +31,7 @@ from codefoundry.judge.split import split
 from codefoundry.pipeline.stage import Resources, StageConfig, StageResult, ThreadedStage
 from codefoundry.records import (
     CandidateVerdicts,
+    CheckerUse,
     Difficulty,
     InputVote,
     Problem,
@@ -38,10 +42,11 @@ from codefoundry.records import (
     TestOrigin,
     VoteReport,
 )
-from codefoundry.sandbox.api import ExecResult, Limits
+from codefoundry.sandbox.api import ExecRequest, ExecResult, Limits, TestInput
 from codefoundry.verify.vote import Choice, ChoiceOutcome, VoteRule, choose
 
 RETRIED = ("timeout", "sandbox_error")
+VALID = "checker:valid"  # the key of every output a trusted checker accepts
 STATED = (TestOrigin.PROMPT_EXAMPLE, TestOrigin.GIVEN)  # inputs whose ``expected`` the task itself states
 
 
@@ -148,8 +153,12 @@ class DualVerify(ThreadedStage[Problem, Problem]):
                 result.drops.append(self.drop(problem, DualDrop.NO_INPUTS))
             else:
                 jobs.append((problem, distinct))
-        for (problem, candidates), runs in zip(jobs, self._execute(jobs), strict=True):
-            kept = self._judge(problem, candidates, runs)
+        observed = [
+            observe(problem, candidates, runs) for (problem, candidates), runs in zip(jobs, self._execute(jobs), strict=True)
+        ]
+        uses = self._apply_checkers(jobs, observed)
+        for (problem, candidates), seen, use in zip(jobs, observed, uses, strict=True):
+            kept = self._judge(problem, candidates, seen, use)
             if isinstance(kept, Problem):
                 result.records.append(kept)
             else:
@@ -157,38 +166,61 @@ class DualVerify(ThreadedStage[Problem, Problem]):
                 result.drops.append(self.drop(scored, reason, detail))
         return result
 
+    def _apply_checkers(self, jobs: list[tuple[Problem, list[Solution]]], observed: list[Observed]) -> list[CheckerUse]:
+        """For problems with a checker: test the checker, then let it judge every returned output (in the
+        sandbox); an accepted output's key becomes ``VALID``, so all right answers vote together."""
+        uses = [CheckerUse.NONE] * len(jobs)
+        limits = self._limits()
+        probes: list[tuple[int, list[bool]]] = []
+        requests = []
+        for index, ((problem, _candidates), seen) in enumerate(zip(jobs, observed, strict=True)):
+            if problem.checker:
+                expect, tests = trust_probes(problem, seen)
+                probes.append((index, expect))
+                requests.append(checker_request(problem.checker, tests, limits))
+        trusted = []
+        for (index, expect), result in zip(probes, self.run_sandbox(requests), strict=True):
+            answers = [v.status == "ok" and v.output is True for v in result.verdicts]
+            ok = (
+                len(answers) == len(expect)
+                and all(a for a, e in zip(answers, expect, strict=True) if e)  # every stated output accepted
+                and not all(a for a, e in zip(answers, expect, strict=True) if not e)  # some other output refused
+                and False in expect
+            )
+            uses[index] = CheckerUse.USED if ok else CheckerUse.DISTRUSTED
+            if ok:
+                trusted.append(index)
+        requests, places = [], []
+        for index in trusted:
+            problem, candidates = jobs[index]
+            seen = observed[index]
+            for candidate in candidates:
+                returned = [i for i, key in enumerate(seen.keys[candidate.id]) if key is not None]
+                tests = [[problem.inputs[i].args or [], seen.stored[candidate.id][i]] for i in returned]
+                requests.append(checker_request(problem.checker or "", tests, limits))
+                places.append((index, candidate.id, returned))
+        for (index, candidate_id, returned), result in zip(places, self.run_sandbox(requests), strict=True):
+            keys = observed[index].keys[candidate_id]
+            for i, verdict in zip(returned, result.verdicts, strict=False):
+                if verdict.status == "ok" and verdict.output is True:
+                    keys[i] = VALID
+        return uses
+
     def _judge(
-        self, problem: Problem, candidates: list[Solution], runs: list[ExecResult]
+        self, problem: Problem, candidates: list[Solution], seen: Observed, use: CheckerUse
     ) -> Problem | tuple[DualDrop, str, Problem]:
         inputs = problem.inputs
-        outputs: dict[str, list[str | None]] = {}
-        stored: dict[str, list[Any]] = {}
-        statuses: dict[str, list[str]] = {}
-        for candidate, run in zip(candidates, runs, strict=True):
-            keys: list[str | None] = []
-            values: list[Any] = []
-            marks: list[str] = []
-            for index in range(len(inputs)):
-                verdict = run.verdicts[index] if index < len(run.verdicts) else None
-                key, value, mark = None, None, str(verdict.status) if verdict else str(run.status)
-                if verdict is not None and verdict.status == "ok":
-                    try:
-                        value = stored_output(verdict.output)
-                        key = output_key(value)
-                    except (NotPlain, ValueError, TypeError):
-                        mark = "unplain_output"
-                keys.append(key)
-                values.append(value)
-                marks.append(mark)
-            outputs[candidate.id], stored[candidate.id], statuses[candidate.id] = keys, values, marks
+        outputs, stored, statuses = seen.keys, seen.stored, seen.statuses
         stated = [
-            output_key(t.expected) if t.origin in STATED and t.expected is not None else None
+            (VALID if use is CheckerUse.USED else output_key(t.expected))
+            if t.origin in STATED and t.expected is not None
+            else None
             for t in inputs
         ]
         holdout = [t.split is Split.HOLDOUT for t in split(list(inputs), self.config.holdout_fraction)]
         copies = {c.id: c.copies for c in candidates}
         choice = choose(outputs, copies, holdout, self.config.rule(), stated)
-        report = self._report(problem, candidates, choice)
+        report = self._report(problem, candidates, choice).model_copy(update={"checker": use})
         scored = problem.model_copy(update={"reports": problem.reports.model_copy(update={"vote": report})})
         if choice.outcome is not ChoiceOutcome.ACCEPTED:
             return DualDrop(choice.outcome.value), choice.detail, scored
@@ -258,6 +290,68 @@ class DualVerify(ThreadedStage[Problem, Problem]):
             confidence=round(choice.cluster / voters, 4) if voters else 0.0,
             votes=votes,
         )
+
+
+@dataclass
+class Observed:
+    """What every candidate returned on every input: comparison keys, stored outputs, statuses."""
+
+    keys: dict[str, list[str | None]]
+    stored: dict[str, list[Any]]
+    statuses: dict[str, list[str]]
+
+
+def observe(problem: Problem, candidates: list[Solution], runs: list[ExecResult]) -> Observed:
+    """Each candidate's outputs as keys (None where it did not return plain data)."""
+    seen = Observed({}, {}, {})
+    for candidate, run in zip(candidates, runs, strict=True):
+        keys: list[str | None] = []
+        values: list[Any] = []
+        marks: list[str] = []
+        for index in range(len(problem.inputs)):
+            verdict = run.verdicts[index] if index < len(run.verdicts) else None
+            key, value, mark = None, None, str(verdict.status) if verdict else str(run.status)
+            if verdict is not None and verdict.status == "ok":
+                try:
+                    value = stored_output(verdict.output)
+                    key = output_key(value)
+                except (NotPlain, ValueError, TypeError):
+                    mark = "unplain_output"
+            keys.append(key)
+            values.append(value)
+            marks.append(mark)
+        seen.keys[candidate.id], seen.stored[candidate.id], seen.statuses[candidate.id] = keys, values, marks
+    return seen
+
+
+def checker_request(checker: str, pairs: list[list[Any]], limits: Limits) -> ExecRequest:
+    """Run ``check(input, output, expected)`` on (stored args, stored output) pairs; expected is None."""
+    return ExecRequest(
+        code=checker,
+        entry_point="check",
+        tests=[TestInput(args=[decode(args), decode(output), None]) for args, output in pairs],
+        limits=limits,
+        mode="collect",
+    )
+
+
+def trust_probes(problem: Problem, seen: Observed) -> tuple[list[bool], list[list[Any]]]:
+    """Pairs that test a checker: each stated example with its stated output (True: it must accept them all),
+    and inputs paired with another input's different output (False: it must refuse at least one; with
+    several right answers some of these may be right too)."""
+    expect: list[bool] = []
+    pairs: list[list[Any]] = []
+    for test in problem.inputs:
+        if test.origin in STATED and test.expected is not None:
+            expect.append(True)
+            pairs.append([test.args or [], test.expected])
+    outputs = next(iter(seen.stored.values()), [])
+    returned = [i for i, value in enumerate(outputs) if value is not None]
+    for a, b in zip(returned, returned[1:], strict=False):
+        if output_key(outputs[a]) != output_key(outputs[b]) and len(expect) < 12:
+            expect.append(False)
+            pairs.append([problem.inputs[a].args or [], outputs[b]])
+    return expect, pairs
 
 
 def _failure(status: str) -> str:
