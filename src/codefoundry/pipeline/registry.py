@@ -18,9 +18,11 @@ STAGES: tuple[str, ...] = (
     "codefoundry.mine.functions:MineFunctions",
     "codefoundry.mine.tasks:MakeTasks",
     "codefoundry.synth.oss_instruct:OssInstruct",
+    "codefoundry.synth.solutions:SampleSolutions",
     "codefoundry.testgen.mined:BuildMinedTests",
     "codefoundry.verify.reference:VerifyReference",
     "codefoundry.verify.mutation:MutationGate",
+    "codefoundry.verify.candidates:VerifyCandidates",
     "codefoundry.filter.dedup:OnePerTask",
 )
 
