@@ -1,4 +1,4 @@
-"""The ``codefoundry`` command line: run, preview, status, export, and the sandbox and teacher tools."""
+"""The ``codefoundry`` command line: run, preview, status, export, eval, and the sandbox and teacher tools."""
 
 from __future__ import annotations
 
@@ -24,12 +24,14 @@ app = typer.Typer(
 
 
 def _mount_tools() -> None:
-    """The engine's and the teachers' own command groups."""
+    """The engine's and the teachers' own command groups, and the evaluation."""
+    from codefoundry.cli.eval import eval_command
     from codefoundry.cli.sandbox import app as sandbox_app
     from codefoundry.cli.teacher import app as teacher_app
 
     app.add_typer(sandbox_app, name="sandbox")
     app.add_typer(teacher_app, name="teacher")
+    app.command(name="eval")(eval_command)
 
 
 _mount_tools()
