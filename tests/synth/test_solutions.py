@@ -139,3 +139,54 @@ def test_chat_prefill_without_a_template_is_a_user_error(
     with pytest.raises(UserError, match="chat_template"):
         run_stage(tmp_path, server, [problem("x")], {"prompt_style": "chat_prefill"})
     assert not server.records
+
+
+def test_rejection_sampling_recipe_runs_end_to_end(
+    tmp_path: Path, start_server: Callable[..., ScriptedServer]
+) -> None:
+    """Mined tasks, then sampled solutions judged on every test, through the runner and the registry."""
+    from codefoundry.pipeline.runner import run_recipe
+    from codefoundry.recipe import load_recipe, recipe_from_dict
+
+    shipped = load_recipe(Path(__file__).parents[2] / "recipes" / "rejection-sampling.yaml")
+    assert [s.kind for s in shipped.stages][-2:] == ["synth.solutions", "verify.candidates"]
+    server = start_server()
+    pure = Path(__file__).parents[1] / "fixtures" / "mining" / "pure.py"
+    recipe = recipe_from_dict(
+        {
+            "name": "rs",
+            "teachers": {"default": {"base_url": server.base_url, "model": "scripted", "max_retries": 0}},
+            "stages": [
+                {"kind": "mine.functions", "corpus": {"kind": "files", "paths": [str(pure)]}},
+                {"kind": "mine.tasks"},
+                {"kind": "testgen.mined"},
+                {"kind": "synth.solutions", "samples": 3},
+                {"kind": "verify.candidates", "keep": "all"},
+            ],
+        }
+    )
+    report = run_recipe(recipe, tmp_path)
+    sampled, judged = report.stages[3], report.stages[4]
+    assert sampled.records > 0 and judged.records == sampled.records
+    # the scripted teacher answers with a function of another name: each task's program is its own stub
+    assert len(server.generations()) == sampled.records
+    # the teacher is shown the task's signature and docstring as code, not the mined instruction around them
+    assert all("Implement the Python function" not in request_text(r.body or {}) for r in server.generations())
+    from codefoundry.pipeline.plan import plan
+    from codefoundry.pipeline.rundir import RunDir
+
+    final = plan(recipe)[-1]
+    for raw in RunDir(tmp_path).iter_records(final.name, final.fingerprint):
+        problem = Problem.model_validate(raw)
+        assert problem.candidates and len(problem.candidate_verdicts) == len(problem.candidates)
+        assert problem.reports.candidates is not None and problem.reports.candidates.samples == 3
+
+
+def test_code_prompt_of_a_mined_instruction() -> None:
+    from codefoundry.synth.solutions import code_prompt
+
+    stub = 'def clamp(value: int, low: int, high: int) -> int:\n    """Limit value."""\n'
+    mined = f"Implement the Python function `clamp` described below.\n\n```python\n{stub}```\n"
+    assert code_prompt(mined, "clamp") == stub
+    assert code_prompt(stub, "clamp") == stub  # already code: unchanged (HumanEval prompts, cache keys)
+    assert code_prompt("Write clamp.", "clamp") == "Write clamp."

@@ -22,6 +22,7 @@ from codefoundry.errors import UserError
 from codefoundry.judge.requests import failures, judge_request
 from codefoundry.records import Problem, Split, Style
 from codefoundry.sandbox.api import Limits
+from codefoundry.synth.solutions import code_prompt
 from codefoundry.synth.solve import PromptStyle, code_of_answer, program, solution_request
 from codefoundry.teacher.cache import TeacherCache
 from codefoundry.teacher.client import TeacherClient
@@ -148,7 +149,10 @@ def run_benchmark(run_dir: Path, limit: int | None = None) -> Benchmark:
     notes = []
     if len(held) < len(problems):
         notes.append(f"{len(problems) - len(held)} of {len(problems)} problems left out (no holdout tests)")
-    tasks = [EvalTask(p.task.id, p.task.prompt, p.task.entry_point) for p in chosen]
+    tasks = [
+        EvalTask(p.task.id, code_prompt(p.task.prompt, p.task.entry_point), p.task.entry_point)
+        for p in chosen
+    ]
     return Benchmark(sanitised(run_dir.resolve().name), tasks, len(held), judge, notes)
 
 

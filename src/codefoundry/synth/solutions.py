@@ -1,7 +1,8 @@
 """``synth.solutions``: K sampled solutions per problem from a teacher, as candidates to be judged.
 
-The first half of rejection sampling: a teacher writes ``samples`` solutions to each problem's prompt and
-``verify.candidates`` keeps those that pass the problem's tests. One request per problem, built by
+The first half of rejection sampling: a teacher writes ``samples`` solutions to each problem's prompt (as
+code: ``code_prompt``) and ``verify.candidates`` keeps those that pass the problem's tests. One request per
+problem, built by
 ``synth.solve.solution_request`` exactly as ``codefoundry eval`` builds it, so samples drawn for an evaluation
 and for a dataset share one response cache. Each answer becomes a whole program (``synth.solve.program``);
 programs that differ only in formatting or docstrings are one candidate, with ``copies`` counting its samples
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import logging
+import re
 from collections import Counter
 from enum import StrEnum
 from typing import Any
@@ -62,6 +64,30 @@ def check_style(style: PromptStyle, template: ChatTemplate | None, teacher: str)
         raise UserError(
             f"teacher {teacher!r}: prompt style chat_prefill needs the model's chat_template in its config"
         )
+
+
+_CODE_BLOCK = re.compile(r"```[ \t]*(?:python3?|py)?[ \t]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
+
+
+def _defines(code: str, name: str) -> bool:
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return False
+    return any(isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == name for n in tree.body)
+
+
+def code_prompt(prompt: str, entry_point: str) -> str:
+    """The task's prompt as code to continue: the prompt itself when it is code defining the entry point
+    (HumanEval), else the last code block of the prompt that defines it (a mined task's instruction shows the
+    signature and docstring in one). The solving instruction puts it in a code block, and programs are
+    built on it, so an instruction in prose around it would break both."""
+    if _defines(prompt, entry_point):
+        return prompt
+    for block in reversed(_CODE_BLOCK.findall(prompt)):
+        if _defines(block, entry_point):
+            return block
+    return prompt
 
 
 def normalised(code: str) -> str:
@@ -121,7 +147,7 @@ class SampleSolutions(Stage[Problem, Problem]):
         check_style(style, teacher_config.chat_template, cfg.teacher)
         requests = [
             solution_request(
-                problem.task.prompt,
+                code_prompt(problem.task.prompt, problem.task.entry_point),
                 style,
                 template=teacher_config.chat_template,
                 n=cfg.samples,
@@ -150,7 +176,8 @@ class SampleSolutions(Stage[Problem, Problem]):
                 continue
             task = problem.task
             answers = [completion.text for completion in response.completions]
-            found, unparsable = distinct_programs(task.prompt, task.entry_point, answers, style)
+            prompt = code_prompt(task.prompt, task.entry_point)
+            found, unparsable = distinct_programs(prompt, task.entry_point, answers, style)
             if unparsable:
                 log.info(
                     "%s: %s: %d of %d answers gave no program",
