@@ -157,3 +157,53 @@ def test_a_run_is_judged_on_its_holdout_tests(
     monkeypatch.setattr(harness, "final_problems", lambda _path: [visible_only])
     with pytest.raises(Exception, match="none of its 1 final problems has holdout tests"):
         harness.run_benchmark(tmp_path / "my-run")
+
+
+def test_an_embedded_model_is_not_started_when_every_sample_is_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from codefoundry.synth.solutions import auto_style
+    from codefoundry.teacher.cache import TeacherCache
+    from codefoundry.teacher.client import TeacherClient
+    from codefoundry.teacher.local import LocalTeacher
+
+    problem = load_problems()["HumanEval/0"]
+    config = harness.teacher_config("local:qwen2.5-coder-1.5b")
+    assert auto_style(config) == "chat_prefill"
+    (request,) = harness.requests_for(
+        [harness.EvalTask("HumanEval/0", problem.prompt, problem.entry_point)],
+        auto_style(config),
+        config.chat_template,
+        n=1,
+        temperature=0.0,
+        max_tokens=768,
+    )
+    keys = TeacherClient(harness._addressable(config)).cache_keys(request)
+    cache_path = tmp_path / "cache.sqlite"
+    with TeacherCache(cache_path) as cache:
+        body = problem.extra["canonical_solution"] + "```"
+        cache.put(keys[0], {"text": body, "finish_reason": "stop"}, model=config.model)
+
+    def refuse(self: LocalTeacher) -> None:
+        raise AssertionError("the embedded model was started")
+
+    monkeypatch.setattr(LocalTeacher, "start", refuse)
+    out = tmp_path / "out"
+    args = [
+        "eval",
+        "--teacher",
+        "local:qwen2.5-coder-1.5b",
+        "--limit",
+        "1",
+        "--teacher-cache",
+        str(cache_path),
+    ]
+    result = CliRunner().invoke(app, [*args, "--out", str(out), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert "published: 70.7% (Qwen2.5-Coder Technical Report)" in result.output
+    report = json.loads((out / "eval.json").read_text())
+    assert (
+        report["pass_at_k"] == {"1": 1.0}
+        and report["temperature"] == 0.0
+        and report["prompt_style"] == "chat_prefill"
+    )
