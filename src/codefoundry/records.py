@@ -306,6 +306,16 @@ class SuiteReport(BaseModel):
     reduced_test_ids: list[str] = Field(default_factory=list)
 
 
+class CandidatesReport(BaseModel):
+    """How a problem's sampled candidates fared on all its tests (samples counted with their copies)."""
+
+    model_config = ConfigDict(extra="forbid")
+    samples: int
+    passing: int
+    pass_rate: float
+    difficulty: Difficulty
+
+
 class ProblemReports(BaseModel):
     """Typed per-stage reports on a problem (what each stage found, for inspection and the run report)."""
 
@@ -317,6 +327,7 @@ class ProblemReports(BaseModel):
     agreement: AgreementReport | None = None
     vote: VoteReport | None = None
     suite: SuiteReport | None = None
+    candidates: CandidatesReport | None = None
 
 
 class Problem(Record):

@@ -1,4 +1,4 @@
-"""The ``codefoundry`` command line: run, preview, status, export, and the sandbox and teacher tools."""
+"""The ``codefoundry`` command line: run, preview, status, export, verify, eval, and the sandbox and teacher tools."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ app = typer.Typer(
 
 
 def _mount_tools() -> None:
-    """The engine's and the teachers' own command groups."""
+    """The engine's and the teachers' own command groups, verification and evaluation."""
+    from codefoundry.cli.eval import eval_command
     from codefoundry.cli.sandbox import app as sandbox_app
     from codefoundry.cli.teacher import app as teacher_app
     from codefoundry.cli.verify import verify as verify_command
@@ -32,6 +33,7 @@ def _mount_tools() -> None:
     app.add_typer(sandbox_app, name="sandbox")
     app.add_typer(teacher_app, name="teacher")
     app.command(name="verify")(verify_command)
+    app.command(name="eval")(eval_command)
 
 
 _mount_tools()

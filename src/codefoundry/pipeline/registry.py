@@ -19,11 +19,13 @@ STAGES: tuple[str, ...] = (
     "codefoundry.read.tasks:ReadTasks",
     "codefoundry.mine.tasks:MakeTasks",
     "codefoundry.synth.oss_instruct:OssInstruct",
+    "codefoundry.synth.solutions:SampleSolutions",
     "codefoundry.testgen.mined:BuildMinedTests",
     "codefoundry.testgen.teacher:TeacherInputsStage",
     "codefoundry.verify.reference:VerifyReference",
     "codefoundry.verify.dual:DualVerify",
     "codefoundry.verify.mutation:MutationGate",
+    "codefoundry.verify.candidates:VerifyCandidates",
     "codefoundry.filter.dedup:OnePerTask",
 )
 
