@@ -24,7 +24,7 @@ from pydantic import Field
 from codefoundry.errors import UserError
 from codefoundry.pipeline.stage import Resources, Stage, StageConfig, StageResult
 from codefoundry.records import Author, AuthorKind, Problem, Solution, SolutionRole
-from codefoundry.synth.solve import PromptStyle, code_of_answer, program, solution_request
+from codefoundry.synth.solve import PromptStyle, code_of_answer, normalised, program, solution_request
 from codefoundry.teacher.config import ChatTemplate, TeacherConfig
 
 log = logging.getLogger(__name__)
@@ -88,22 +88,6 @@ def code_prompt(prompt: str, entry_point: str) -> str:
         if _defines(block, entry_point):
             return block
     return prompt
-
-
-def normalised(code: str) -> str:
-    """The code with docstrings and formatting taken out: two samples that agree here are one candidate."""
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return code.strip()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            body = node.body
-            first = body[0] if body else None
-            docstring = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
-            if docstring and isinstance(first.value.value, str):  # type: ignore[union-attr]
-                node.body = body[1:] or [ast.Pass()]
-    return ast.unparse(tree)
 
 
 def distinct_programs(
