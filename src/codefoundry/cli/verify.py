@@ -2,8 +2,10 @@
 
 The command is a recipe written for the user (``verify_recipe``; it is saved in the output directory as
 ``recipe.yaml``, so ``codefoundry run OUT/recipe.yaml`` re-runs it and it can be edited): read the tasks and
-samples, build test inputs from the prompts' examples, the signature and type-aware mutation, run every
-sample on every input and vote, then reduce each accepted suite. Like any run it resumes when run again.
+samples, build test inputs from the prompts' examples, the signature and type-aware mutation (and, with
+``--teacher``, the teacher's inputs, generator and validator), run every sample on every input and vote,
+gate the accepted suites on their mutation score, then reduce each suite to a subset that keeps every
+kill. Like any run it resumes when run again.
 """
 
 from __future__ import annotations
@@ -23,17 +25,27 @@ def verify_recipe(
     given_tests: bool = True,
     min_votes: int = 2,
     holdout: float = 0.3,
+    min_mutation_score: float = 0.6,
+    teacher: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The recipe ``verify`` runs (a plain dict: it is validated like any recipe file)."""
+    """The recipe ``verify`` runs (a plain dict: it is validated like any recipe file). With a ``teacher``
+    config, the teacher adds its own inputs, an input generator and a validator (``testgen.teacher``)."""
+    stages: list[dict[str, Any]] = [
+        {"kind": "read.tasks", "path": str(tasks.absolute()), "samples": str(samples.absolute()) if samples else None, "given_tests": given_tests},
+        {"kind": "testgen.inputs"},
+    ]
+    if teacher is not None:
+        stages.append({"kind": "testgen.teacher", "teacher": "default"})
+    stages += [
+        {"kind": "verify.dual", "min_votes": min_votes, "holdout_fraction": holdout},
+        {"kind": "verify.mutation", "min_score": min_mutation_score},
+        {"kind": "verify.reduce"},
+    ]
     return {
         "name": f"verify-{tasks.name.split('.')[0]}",
-        "description": f"verify the samples of {tasks.name} by vote (no teacher)",
-        "stages": [
-            {"kind": "read.tasks", "path": str(tasks.absolute()), "samples": str(samples.absolute()) if samples else None, "given_tests": given_tests},
-            {"kind": "testgen.inputs"},
-            {"kind": "verify.dual", "min_votes": min_votes, "holdout_fraction": holdout},
-            {"kind": "verify.reduce"},
-        ],
+        "description": f"verify the samples of {tasks.name} by vote" + (" (inputs also from a teacher)" if teacher else " (no teacher)"),
+        "teachers": {"default": teacher} if teacher is not None else {},
+        "stages": stages,
         "export": {"formats": ["jsonl"], "sft": True, "rl": True},
     }
 
@@ -45,6 +57,10 @@ def verify(
     given_tests: Annotated[bool, typer.Option("--given-tests/--no-given-tests", help="Use the asserts of the tasks' `test` field as stated outputs.")] = True,
     min_votes: Annotated[int, typer.Option(help="Samples that must agree on an input's output.", min=1)] = 2,
     holdout: Annotated[float, typer.Option(help="Share of decided inputs kept to confirm the chosen sample.", min=0.0, max=0.9)] = 0.3,
+    min_mutation_score: Annotated[float, typer.Option(help="Suites killing a smaller share of the accepted solution's mutants are dropped.", min=0.0, max=1.0)] = 0.6,
+    teacher: Annotated[str | None, typer.Option(help="Optional: local:<name> or an OpenAI-compatible base URL; the teacher then writes inputs, a generator and a validator too.")] = None,
+    model: Annotated[str | None, typer.Option(help="Model name on the server (URL teachers).")] = None,
+    api_key_env: Annotated[str | None, typer.Option(help="Environment variable holding the server's API key.")] = None,
 ) -> None:
     """Verify sampled solutions by vote: per task the accepted solution (or why none), voted tests, verdicts."""
     from codefoundry.cli import _fail
@@ -59,8 +75,17 @@ def verify(
 
     console = make_console()
     try:
+        teacher_config = None
+        if teacher is not None:
+            from codefoundry.eval.harness import teacher_config as config_of
+
+            teacher_config = config_of(teacher, model, api_key_env=api_key_env).model_dump(mode="json", exclude_none=True)
         recipe = recipe_from_dict(
-            verify_recipe(tasks, samples, given_tests=given_tests, min_votes=min_votes, holdout=holdout), "verify"
+            verify_recipe(
+                tasks, samples, given_tests=given_tests, min_votes=min_votes, holdout=holdout,
+                min_mutation_score=min_mutation_score, teacher=teacher_config,
+            ),
+            "verify",
         )
         order = [p.task.provenance.qualname for p in read_tasks(ReadTasksConfig(path=str(tasks), given_tests=False))]
         path = out or Path("runs") / recipe.name
