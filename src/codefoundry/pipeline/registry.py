@@ -19,6 +19,7 @@ STAGES: tuple[str, ...] = (
     "codefoundry.mine.tasks:MakeTasks",
     "codefoundry.synth.oss_instruct:OssInstruct",
     "codefoundry.testgen.mined:BuildMinedTests",
+    "codefoundry.testgen.pool:BuildInputs",
     "codefoundry.verify.reference:VerifyReference",
     "codefoundry.verify.mutation:MutationGate",
     "codefoundry.filter.dedup:OnePerTask",

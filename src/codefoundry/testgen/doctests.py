@@ -32,7 +32,7 @@ def call_args(source: str, function: ast.FunctionDef) -> list[Any] | None:
     """Positional arguments of ``source`` when it is one call of ``function`` on literal arguments, else None."""
     try:
         tree = ast.parse(source.strip(), mode="eval")
-    except SyntaxError:
+    except (SyntaxError, ValueError):  # ValueError: a lone surrogate, a null byte
         return None
     call = tree.body
     if not isinstance(call, ast.Call):

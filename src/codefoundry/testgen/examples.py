@@ -102,7 +102,8 @@ def fits(args: list[Any], function: ast.FunctionDef) -> bool:
 
 
 def _doctests(doc: str, function: ast.FunctionDef) -> tuple[list[Example], str]:
-    """Doctest examples (``>>>`` and ``...`` lines, then the output up to a blank line or the next ``>>>``),
+    """Doctest examples (``>>>`` and ``...`` lines, then the output up to a blank line, the next ``>>>`` or
+    prose),
     read line by line (``doctest``'s parser refuses a whole docstring over one odd indentation); returns them
     and the docstring with their lines blanked, for the other forms."""
     lines = doc.splitlines()
@@ -121,6 +122,12 @@ def _doctests(doc: str, function: ast.FunctionDef) -> tuple[list[Example], str]:
         while i < len(lines) and lines[i].strip() and not lines[i].lstrip().startswith(">>>"):
             want.append(lines[i].strip())
             i += 1
+        # prose straight after an output (no blank line) is not part of it: the output ends at the first
+        # lines that read as one literal, and the rest goes back to the prose
+        ends = [k for k in range(1, len(want)) if _literal("\n".join(want[:k]), strip=False)[0]]
+        if ends and not _literal("\n".join(want), strip=False)[0]:
+            i -= len(want) - ends[0]
+            want = want[: ends[0]]
         position = sum(len(line) + 1 for line in lines[:start])
         example = _doctest_example(source, "\n".join(want), function, position)
         if example is not None:
