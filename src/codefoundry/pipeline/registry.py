@@ -22,6 +22,7 @@ STAGES: tuple[str, ...] = (
     "codefoundry.testgen.pool:BuildInputs",
     "codefoundry.verify.reference:VerifyReference",
     "codefoundry.verify.mutation:MutationGate",
+    "codefoundry.verify.reduce:ReduceSuite",
     "codefoundry.filter.dedup:OnePerTask",
 )
 
