@@ -36,7 +36,7 @@ class ExportConfig(BaseModel):
     formats: list[Literal["jsonl", "parquet"]] = Field(default_factory=lambda: ["jsonl", "parquet"])
     sft: bool = True
     rl: bool = True
-    preference: bool = True  # chosen/rejected pairs (TRL DPO format) where a task has passing and failing solutions
+    preference: bool = True  # chosen/rejected pairs (TRL DPO format) for tasks with passing and failing code
 
 
 class Recipe(BaseModel):
