@@ -36,6 +36,7 @@ class ExportConfig(BaseModel):
     formats: list[Literal["jsonl", "parquet"]] = Field(default_factory=lambda: ["jsonl", "parquet"])
     sft: bool = True
     rl: bool = True
+    preference: bool = True  # chosen/rejected pairs (TRL DPO format) for tasks with passing and failing code
 
 
 class Recipe(BaseModel):

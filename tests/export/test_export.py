@@ -22,7 +22,12 @@ def _problem(name: str, tests: list[tuple[list, object]]) -> Problem:
         prompt=f"Implement {name}.",
         entry_point=name,
         provenance=Provenance(
-            source="package:demo", path="demo/m.py", qualname=name, method="mine", package="demo", version="1.2",
+            source="package:demo",
+            path="demo/m.py",
+            qualname=name,
+            method="mine",
+            package="demo",
+            version="1.2",
             licence="MIT",
         ),
     )
@@ -54,7 +59,9 @@ def test_jsonl_and_parquet_load_with_datasets(exported: Path) -> None:
     datasets = pytest.importorskip("datasets")
     for name in ("sft", "rl"):
         from_json = datasets.load_dataset("json", data_files=str(exported / f"{name}.jsonl"), split="train")
-        from_parquet = datasets.load_dataset("parquet", data_files=str(exported / f"{name}.parquet"), split="train")
+        from_parquet = datasets.load_dataset(
+            "parquet", data_files=str(exported / f"{name}.parquet"), split="train"
+        )
         assert len(from_json) == len(from_parquet) == 2
     sft = datasets.load_dataset("parquet", data_files=str(exported / "sft.parquet"), split="train")
     assert sft[0]["messages"][0]["role"] == "user"

@@ -78,7 +78,9 @@ def test_nondeterministic_output_is_dropped(context: StageContext) -> None:
 
 def test_too_few_tests_and_constant_outputs(context: StageContext) -> None:
     batch = problems(context, "pure.py")
-    strict = BuildMinedTests(BuildMinedTests.Config(min_tests=200, max_tests=300), context).process_sync(batch)
+    strict = BuildMinedTests(BuildMinedTests.Config(min_tests=200, max_tests=300), context).process_sync(
+        batch
+    )
     assert {d.reason for d in strict.drops} == {"too_few_tests"}
     code = 'def always(x: int) -> bool:\n    """Say yes."""\n    return x is not None\n'
     constant = problems_from_code(context, code)
@@ -155,7 +157,9 @@ def test_exact_numbers_are_inputs_and_outputs(context: StageContext) -> None:
         '    """Double each of ``d``, ``q`` and ``z``."""\n'
         "    return [d * 2, q * 2, z * 2]\n"
     )
-    result = BuildMinedTests(BuildMinedTests.Config(), context).process_sync(problems_from_code(context, code))
+    result = BuildMinedTests(BuildMinedTests.Config(), context).process_sync(
+        problems_from_code(context, code)
+    )
     assert not result.drops
     for test in result.records[0].tests:
         d, q, z = decode(test.args)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from codefoundry.export.preference import preference_rows
 from codefoundry.export.rl import rl_row
 from codefoundry.export.sft import sft_row
 from codefoundry.export.writer import write_rows
@@ -15,7 +16,8 @@ from codefoundry.records import Problem
 
 
 def export_run(run_dir: RunDir, final: PlannedStage, config: ExportConfig) -> list[Path]:
-    """Write the SFT and RL datasets from the final stage's committed records; returns the files."""
+    """Write the SFT, RL and preference datasets from the final stage's committed records; returns the files
+    (no preference file when no task has both a passing and a failing solution)."""
     raw = run_dir.iter_records(final.name, final.fingerprint)
     problems = [p for p in (Problem.model_validate(r) for r in raw) if p.reference is not None]
     written: list[Path] = []
@@ -23,4 +25,8 @@ def export_run(run_dir: RunDir, final: PlannedStage, config: ExportConfig) -> li
         written += write_rows(run_dir.export_dir, "sft", [sft_row(p) for p in problems], config.formats)
     if config.rl:
         written += write_rows(run_dir.export_dir, "rl", [rl_row(p) for p in problems], config.formats)
+    if config.preference:
+        pairs = [row for p in problems for row in preference_rows(p)]
+        if pairs:
+            written += write_rows(run_dir.export_dir, "preference", pairs, config.formats)
     return written

@@ -32,6 +32,9 @@ def rl_row(problem: Problem) -> dict[str, Any]:
         # true: each expected value is [return value, [arguments after the call]] (in-place functions)
         "observe_args": task.observe_args,
         "tests": [_test_row(t) for t in problem.tests],
+        # the smallest sub-suite rejecting every mutant and wrong sample the full suite rejects (verify.reduce);
+        # empty when the run did not reduce the suite
+        "reduced_test_ids": list(problem.reports.suite.reduced_test_ids) if problem.reports.suite else [],
         **provenance_fields(task.provenance),
         "mutation_score": problem.mutation_score,
     }

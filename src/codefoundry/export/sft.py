@@ -19,11 +19,15 @@ def provenance_fields(provenance: Provenance) -> dict[str, Any]:
     }
 
 
+def fenced(language: str, code: str) -> str:
+    """Code as an assistant writes it: one fenced block."""
+    return f"```{language}\n{code.strip()}\n```"
+
+
 def answer_text(problem: Problem) -> str:
     """The assistant turn: the verified solution in a fenced code block."""
     assert problem.reference is not None
-    language = problem.task.language
-    return f"```{language}\n{problem.reference.code.strip()}\n```"
+    return fenced(problem.task.language, problem.reference.code)
 
 
 def sft_row(problem: Problem) -> dict[str, Any]:

@@ -21,10 +21,12 @@ STAGES: tuple[str, ...] = (
     "codefoundry.synth.oss_instruct:OssInstruct",
     "codefoundry.synth.solutions:SampleSolutions",
     "codefoundry.testgen.mined:BuildMinedTests",
+    "codefoundry.testgen.pool:BuildInputs",
     "codefoundry.testgen.teacher:TeacherInputsStage",
     "codefoundry.verify.reference:VerifyReference",
     "codefoundry.verify.dual:DualVerify",
     "codefoundry.verify.mutation:MutationGate",
+    "codefoundry.verify.reduce:ReduceSuite",
     "codefoundry.verify.candidates:VerifyCandidates",
     "codefoundry.filter.dedup:OnePerTask",
 )

@@ -22,16 +22,17 @@ def doctest_calls(docstring: str, function: ast.FunctionDef) -> list[list[Any]]:
         return []
     out: list[list[Any]] = []
     for example in examples:
-        args = _call_args(example.source, function)
+        args = call_args(example.source, function)
         if args is not None and args not in out:
             out.append(args)
     return out
 
 
-def _call_args(source: str, function: ast.FunctionDef) -> list[Any] | None:
+def call_args(source: str, function: ast.FunctionDef) -> list[Any] | None:
+    """Positional arguments of ``source`` when it is one call of ``function`` on literal arguments, else None."""
     try:
         tree = ast.parse(source.strip(), mode="eval")
-    except SyntaxError:
+    except (SyntaxError, ValueError):  # ValueError: a lone surrogate, a null byte
         return None
     call = tree.body
     if not isinstance(call, ast.Call):
@@ -49,16 +50,16 @@ def _call_args(source: str, function: ast.FunctionDef) -> list[Any] | None:
     if any(isinstance(arg, ast.Starred) for arg in call.args):
         return None
     try:
-        positional = [ast.literal_eval(arg) for arg in call.args]
+        given = [ast.literal_eval(arg) for arg in call.args]
         keywords = {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords if kw.arg is not None}
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return None
     if len(keywords) != len(call.keywords):  # **kwargs expansion
         return None
-    return _positional(positional, keywords, function)
+    return positional(given, keywords, function)
 
 
-def _positional(args: list[Any], keywords: dict[str, Any], function: ast.FunctionDef) -> list[Any] | None:
+def positional(args: list[Any], keywords: dict[str, Any], function: ast.FunctionDef) -> list[Any] | None:
     """Map keyword arguments onto positions, filling gaps with literal defaults; None if impossible."""
     if not keywords:
         return args

@@ -129,7 +129,9 @@ class BuildMinedTests(ThreadedStage[Problem, Problem]):
             typed = assignment.apply(plan.params) if assignment.types else plan.params
             candidates, counts = self._candidates(plan, typed)
             if not candidates:
-                result.drops.append(self.drop(problem, MinedTestsDrop.NO_VALID_INPUTS, "no plain-data inputs"))
+                result.drops.append(
+                    self.drop(problem, MinedTestsDrop.NO_VALID_INPUTS, "no plain-data inputs")
+                )
                 continue
             probed = ", ".join(f"{k}: {v}" for k, v in sorted(assignment.types.items()))
             labelled_inputs.append((problem, candidates, counts, probed))
@@ -201,7 +203,9 @@ class BuildMinedTests(ThreadedStage[Problem, Problem]):
             budget = base.time_s * len(parts)
             limits = base.model_copy(update={"time_s": budget, "cpu_s": budget})
             requests.append(
-                collect_request(plans[index].problem, [c.args for _a, inputs in parts for c in inputs], limits)
+                collect_request(
+                    plans[index].problem, [c.args for _a, inputs in parts for c in inputs], limits
+                )
             )
         results = self.run_sandbox(requests)
         scored: dict[int, list[tuple[Assignment, float, int]]] = defaultdict(list)
@@ -262,9 +266,13 @@ class BuildMinedTests(ThreadedStage[Problem, Problem]):
         if problem.task.observe_args and all(
             type(out) is list and len(out) == 2 and dumps(out[1]) == dumps(c.args) for c, out, _t in usable
         ):
-            return self.drop(problem, MinedTestsDrop.CONSTANT_OUTPUT, "returns nothing and leaves its arguments unchanged")
+            return self.drop(
+                problem, MinedTestsDrop.CONSTANT_OUTPUT, "returns nothing and leaves its arguments unchanged"
+            )
         if len({dumps(out) for _c, out, _t in usable}) == 1:
-            return self.drop(problem, MinedTestsDrop.CONSTANT_OUTPUT, f"every input gives {dumps(usable[0][1])[:200]}")
+            return self.drop(
+                problem, MinedTestsDrop.CONSTANT_OUTPUT, f"every input gives {dumps(usable[0][1])[:200]}"
+            )
         echo = _echoed_argument(usable)
         if echo is not None:
             return self.drop(problem, MinedTestsDrop.TRIVIAL_OUTPUT, f"every output equals argument {echo}")

@@ -1,0 +1,166 @@
+"""``testgen.inputs``: the inputs a function task's outputs will be voted on, gathered without running code.
+
+For each problem, from four sources in order of trust:
+1. the prompt's stated examples (``testgen.examples``; origin ``prompt_example``, ``expected`` = the stated
+   output when the prompt states one: the only inputs here that carry an output);
+2. the inputs of the problem's existing tests (their origin kept, their expected outputs not: they are voted on
+   again like every other input);
+3. type-aware mutations of those two (``testgen.mutate``; origin ``mutation``);
+4. draws from the entry point's type hints (``testgen.signature``; origin ``generated``).
+Each source fills at most its share of ``max_inputs`` first; room left is then filled in the same order.
+Inputs are deduplicated by test id (the first source keeps it), stored in the codec's form (values that are not
+plain data, or longer than ``max_input_chars``, are skipped) in ``Problem.inputs``. A stated output of ``None``
+is stored as ``expected = None``, which reads the same as no statement (the record has no flag for it). Everything is seeded by the
+problem's id: the same problem and config give the same inputs. No code runs here (no sandbox).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import Counter
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field
+
+from codefoundry.judge.codec import NotPlain, decode, dumps, encode
+from codefoundry.pipeline.stage import StageConfig, StageResult, ThreadedStage
+from codefoundry.records import Problem, TestCase, TestgenReport, TestOrigin
+from codefoundry.testgen.examples import entry_function, prompt_examples
+from codefoundry.testgen.inputs import storable
+from codefoundry.testgen.mutate import Bounds, mutate_inputs
+from codefoundry.testgen.signature import signature_inputs
+
+
+class InputsDrop(StrEnum):
+    NO_ENTRY_POINT = "no_entry_point"
+    NO_INPUTS = "no_inputs"
+
+
+class Source(StrEnum):
+    """Where an input came from, in the order sources fill a problem's inputs."""
+
+    EXAMPLES = "examples"
+    TESTS = "tests"
+    MUTATIONS = "mutations"
+    SIGNATURE = "signature"
+
+
+class BuildInputsConfig(StageConfig):
+    batch_size: int = 64
+    max_inputs: int = Field(40, ge=1, description="inputs kept per problem")
+    example_share: float = Field(
+        0.5, ge=0, le=1, description="share of max_inputs first given to prompt examples"
+    )
+    test_share: float = Field(0.3, ge=0, le=1, description="share first given to the existing tests' inputs")
+    mutation_share: float = Field(0.3, ge=0, le=1, description="share first given to mutations of those")
+    signature_share: float = Field(
+        0.3, ge=0, le=1, description="share first given to draws from the type hints"
+    )
+    max_len: int = Field(24, ge=1, description="longest list, dict or string a mutation makes")
+    max_input_chars: int = Field(400, gt=0, description="longest input (JSON text) kept")
+
+
+class BuildInputs(ThreadedStage[Problem, Problem]):
+    """Prompt examples, existing test inputs, their mutations and hint-drawn inputs into ``Problem.inputs``."""
+
+    kind = "testgen.inputs"
+    Config = BuildInputsConfig
+    input_type = Problem
+    output_type = Problem
+    drop_reasons = InputsDrop
+    config: BuildInputsConfig
+
+    def process_batch(self, batch: list[Problem]) -> StageResult[Problem]:
+        result: StageResult[Problem] = StageResult()
+        for problem in batch:
+            task = problem.task
+            if not task.entry_point or entry_function(task.prompt, task.entry_point) is None:
+                result.drops.append(self.drop(problem, InputsDrop.NO_ENTRY_POINT, task.entry_point))
+                continue
+            inputs, note = self.gather(problem)
+            if not inputs:
+                result.drops.append(self.drop(problem, InputsDrop.NO_INPUTS, note))
+                continue
+            counts = Counter(t.origin.value for t in inputs)
+            reports = problem.reports
+            if reports.testgen is None:
+                reports = reports.model_copy(
+                    update={"testgen": TestgenReport(candidates=dict(sorted(counts.items())))}
+                )
+            result.records.append(problem.model_copy(update={"inputs": inputs, "reports": reports}))
+        return result
+
+    def gather(self, problem: Problem) -> tuple[list[TestCase], str]:
+        """The problem's inputs in source order, and a note on the hints when they gave nothing."""
+        cfg = self.config
+        task = problem.task
+        seed = zlib.crc32(problem.id.encode("utf-8"))
+        sources: dict[Source, list[TestCase]] = {}
+        examples = prompt_examples(task.prompt, task.entry_point)
+        sources[Source.EXAMPLES] = self._cases(
+            problem,
+            [(e.args, e.stated, e.has_stated) for e in examples],
+            TestOrigin.PROMPT_EXAMPLE,
+        )
+        existing = [t for t in problem.tests if t.args is not None]
+        sources[Source.TESTS] = [
+            TestCase(
+                task_id=task.id,
+                args=t.args,
+                expected=t.expected if t.origin == TestOrigin.PROMPT_EXAMPLE else None,
+                origin=t.origin,
+            )
+            for t in existing
+            if self._fits(t.args)
+        ]
+        seeds = [e.args for e in examples] + [decode(t.args) for t in existing]
+        mutants = mutate_inputs(seeds, cfg.max_inputs, seed, Bounds(cfg.max_len, cfg.max_input_chars))
+        sources[Source.MUTATIONS] = self._cases(
+            problem, [(m, None, False) for m in mutants], TestOrigin.MUTATION
+        )
+        drawn = signature_inputs(task.prompt, task.entry_point, cfg.max_inputs, seed)
+        sources[Source.SIGNATURE] = self._cases(
+            problem, [(d, None, False) for d in drawn.inputs], TestOrigin.GENERATED
+        )
+        return self._fill(sources), drawn.note
+
+    def _fill(self, sources: dict[Source, list[TestCase]]) -> list[TestCase]:
+        """Each source up to its share, then the room left in source order; one input per test id."""
+        cfg = self.config
+        shares = {
+            Source.EXAMPLES: cfg.example_share,
+            Source.TESTS: cfg.test_share,
+            Source.MUTATIONS: cfg.mutation_share,
+            Source.SIGNATURE: cfg.signature_share,
+        }
+        chosen: dict[str, TestCase] = {}
+        taken = {source: 0 for source in sources}
+        for capped in (True, False):
+            for source, cases in sources.items():
+                quota = round(shares[source] * cfg.max_inputs) if capped else cfg.max_inputs
+                for case in cases[taken[source] :]:
+                    if len(chosen) >= cfg.max_inputs or taken[source] >= quota:
+                        break
+                    taken[source] += 1
+                    chosen.setdefault(case.id, case)
+        return list(chosen.values())
+
+    def _cases(
+        self, problem: Problem, rows: list[tuple[list[Any], Any, bool]], origin: TestOrigin
+    ) -> list[TestCase]:
+        """Stored test inputs for argument lists (with their stated outputs), skipping what cannot be stored."""
+        out: list[TestCase] = []
+        for args, stated, has_stated in rows:
+            try:
+                encoded = encode(list(args))
+                expected = encode(stated) if has_stated else None
+            except NotPlain:
+                continue
+            if not self._fits(encoded) or not storable(expected):
+                continue
+            out.append(TestCase(task_id=problem.task.id, args=encoded, expected=expected, origin=origin))
+        return out
+
+    def _fits(self, encoded: Any) -> bool:
+        return storable(encoded) and len(dumps(encoded)) <= self.config.max_input_chars
