@@ -116,13 +116,14 @@ def keys_of(result: ExecResult, size: int) -> list[str | None]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--every", type=int, default=7, help="every Nth HumanEval problem (default 7: 24 problems)")
+    parser.add_argument("--limit", type=int, help="only the first N of those problems")
     parser.add_argument("--samples", type=int, default=8)
     parser.add_argument("--mutants", type=int, default=8, help="mutants of each canonical solution in the labelled pool")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     he = load_problems()
-    task_ids = list(he)[:: args.every]
+    task_ids = list(he)[:: args.every][: args.limit]
     started = time.perf_counter()
     samples = sample(task_ids, args.samples, OUT / "teacher.sqlite")
     sampled_s = time.perf_counter() - started
@@ -218,6 +219,9 @@ def score(sandbox: Sandbox, he: dict, task_ids: list[str], samples: dict[str, li
             row["he_kills"] = sum(not he_pass[1 + len(distinct) + j] for j in live)
             row["our_kills"] = row["tn_mutants"]
             row["tests"] = len(kept.tests)
+            vote = kept.reports.vote
+            row["cluster_share"] = round(vote.chosen_cluster / vote.samples, 3) if vote else None
+            row["voters"] = vote.voters if vote else None
             row["reduced_tests"] = len(kept.reports.suite.reduced_test_ids) if kept.reports.suite else None
         rows.append(row)
         print(f"\rscored {len(rows)}/{len(task_ids)}", end="", file=sys.stderr, flush=True)

@@ -111,3 +111,13 @@ def test_too_few_decided_and_small_cluster() -> None:
     c2 = choose({"s1": ["1"]}, {"s1": 3}, [False], VoteRule(min_votes=2, min_tests=1))
     assert c2.outcome is ChoiceOutcome.ACCEPTED and c2.cluster == 3
     assert choose({}, {}, [], RULE).outcome is ChoiceOutcome.NO_CANDIDATES
+
+
+def test_min_cluster_share_counts_every_sample() -> None:
+    outputs = {"a": ["1", "2", "3"], "b": ["9", "9", "9"], "c": ["8", "8", "8"]}
+    copies = {"a": 3, "b": 2, "c": 2}
+    rule = VoteRule(min_votes=2, min_share=0.4, min_lead=1.0, min_tests=1)
+    assert choose(outputs, copies, [False] * 3, rule).outcome is ChoiceOutcome.ACCEPTED
+    strict = VoteRule(min_votes=2, min_share=0.4, min_lead=1.0, min_tests=1, min_cluster_share=0.5)
+    c = choose(outputs, copies, [False] * 3, strict)
+    assert c.outcome is ChoiceOutcome.SMALL_CLUSTER and "3 of 7 samples" in c.detail

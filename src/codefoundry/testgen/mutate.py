@@ -119,7 +119,9 @@ def _number(value: Any, rng: Random, bounds: Bounds) -> Any:
 
 
 def _str(value: str, rng: Random, bounds: Bounds) -> str:
-    alphabet = value + TEXT_ALPHABET if value else TEXT_ALPHABET
+    # a string's own characters, as EvalPlus mutates from its seeds' ingredients: a task on "<" and ">" gets
+    # inputs of "<" and ">", not of characters its domain excludes
+    alphabet = value or TEXT_ALPHABET
     i = rng.randrange(len(value) + 1)
     ops: list[Callable[[], str]] = [
         lambda: value[:i] + rng.choice(alphabet) + value[i:],  # insert

@@ -3,8 +3,8 @@
 For each problem, from four sources in order of trust:
 1. the prompt's stated examples (``testgen.examples``; origin ``prompt_example``, ``expected`` = the stated
    output when the prompt states one: the only inputs here that carry an output);
-2. the inputs of the problem's existing tests (their origin kept, their expected outputs not: they are voted on
-   again like every other input);
+2. the inputs of the problem's existing tests (their origin kept; their expected outputs only where the task
+   states them itself, origin ``prompt_example`` or ``given``: everything else is voted on again);
 3. type-aware mutations of those two (``testgen.mutate``; origin ``mutation``);
 4. draws from the entry point's type hints (``testgen.signature``; origin ``generated``).
 Each source fills at most its share of ``max_inputs`` first; room left is then filled in the same order.
@@ -108,7 +108,7 @@ class BuildInputs(ThreadedStage[Problem, Problem]):
             TestCase(
                 task_id=task.id,
                 args=t.args,
-                expected=t.expected if t.origin == TestOrigin.PROMPT_EXAMPLE else None,
+                expected=t.expected if t.origin in (TestOrigin.PROMPT_EXAMPLE, TestOrigin.GIVEN) else None,
                 origin=t.origin,
             )
             for t in existing

@@ -69,6 +69,9 @@ class DualVerifyConfig(StageConfig):
     )
     min_tests: int = Field(3, ge=1, description="decided inputs a task needs")
     use_stated: bool = Field(True, description="only samples matching the prompt's stated example outputs vote")
+    min_cluster_share: float = Field(
+        0.0, ge=0, le=1, description="share of all samples that must agree with the chosen one on every decided input"
+    )
     holdout_fraction: float = Field(0.3, ge=0, lt=1, description="decided inputs kept to confirm the choice")
     per_test_time_s: float = Field(2.0, gt=0)
     time_s: float = Field(20.0, gt=0)
@@ -82,6 +85,7 @@ class DualVerifyConfig(StageConfig):
             max_error_share=self.max_error_share,
             min_tests=self.min_tests,
             use_stated=self.use_stated,
+            min_cluster_share=self.min_cluster_share,
         )
 
 

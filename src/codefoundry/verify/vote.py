@@ -42,7 +42,7 @@ class ChoiceOutcome(StrEnum):
     ACCEPTED = "accepted"
     NO_CANDIDATES = "no_candidates"
     TOO_FEW_DECIDED = "too_few_decided"  # fewer decided inputs than the task needs as tests
-    SMALL_CLUSTER = "small_cluster"  # the best candidate's agreement cluster is below min_votes samples
+    SMALL_CLUSTER = "small_cluster"  # the chosen cluster is below min_votes samples or min_cluster_share
     CHOSEN_DISAGREES = "chosen_disagrees"  # the best candidate fails a decided visible input
     HOLDOUT_FAILED = "holdout_failed"  # the best candidate fails a holdout input
 
@@ -57,6 +57,7 @@ class VoteRule:
     max_error_share: float = 0.5
     min_tests: int = 3
     use_stated: bool = True
+    min_cluster_share: float = 0.0  # the chosen cluster's share of all samples (voters or not)
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,10 @@ def choose(
     elif choice.holdout_passed < len(held):
         choice.outcome = ChoiceOutcome.HOLDOUT_FAILED
         choice.detail = f"the chosen sample passes {choice.holdout_passed} of {len(held)} holdout inputs"
-    elif choice.cluster < rule.min_votes:
+    elif choice.cluster < rule.min_votes or choice.cluster < rule.min_cluster_share * sum(copies.values()):
         choice.outcome = ChoiceOutcome.SMALL_CLUSTER
-        choice.detail = f"{choice.cluster} sample(s) agree with the chosen one on every decided input (need {rule.min_votes})"
+        choice.detail = (
+            f"{choice.cluster} of {sum(copies.values())} samples agree with the chosen one on every decided input "
+            f"(need {rule.min_votes} and a share of {rule.min_cluster_share})"
+        )
     return choice
