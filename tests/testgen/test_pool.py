@@ -45,7 +45,7 @@ def _run(problems: list[Problem], tmp_path: Path, **config: Any) -> Any:
 
 def test_inputs_from_every_source(tmp_path: Path) -> None:
     existing = TestCase(task_id="x", args=[[9, 8, 7], 4], expected=[3, 13], origin=TestOrigin.HYPOTHESIS)
-    (problem,) = _run([_problem(tests=[existing])], tmp_path).records
+    (problem,) = _run([_problem(tests=[existing])], tmp_path, signature_min_inputs=1000).records
     inputs = problem.inputs
     assert len(inputs) == 40
     assert len({t.id for t in inputs}) == 40
@@ -68,8 +68,25 @@ def test_inputs_from_every_source(tmp_path: Path) -> None:
     assert problem.reports.testgen is not None and problem.reports.testgen.candidates["prompt_example"] == 3
 
 
+def test_hint_draws_only_when_the_examples_give_too_little(tmp_path: Path) -> None:
+    (problem,) = _run([_problem()], tmp_path).records
+    assert TestOrigin.GENERATED not in {t.origin for t in problem.inputs}
+    no_examples = 'def span(xs: list[int], pad: int) -> tuple[int, int]:\n    """Smallest and largest, widened."""\n'
+    (bare,) = _run([_problem(prompt=no_examples)], tmp_path).records
+    assert {t.origin for t in bare.inputs} == {TestOrigin.GENERATED}
+
+
+def test_mutated_strings_keep_the_examples_alphabet(tmp_path: Path) -> None:
+    prompt = 'def ok(s: str) -> bool:\n    """Balanced?\n    >>> ok("<>")\n    True\n    >>> ok("><")\n    False\n    >>> ok("")\n    True\n    """\n'
+    (problem,) = _run([_problem(prompt=prompt, entry_point="ok")], tmp_path).records
+    strings = [t.args[0] for t in problem.inputs]
+    assert len(strings) > 10 and all(set(s) <= {"<", ">"} for s in strings)
+
+
 def test_shares_and_cap(tmp_path: Path) -> None:
-    (problem,) = _run([_problem()], tmp_path, max_inputs=10, mutation_share=0.2, signature_share=0.8).records
+    (problem,) = _run(
+        [_problem()], tmp_path, max_inputs=10, mutation_share=0.2, signature_share=0.8, signature_min_inputs=1000
+    ).records
     origins = [t.origin for t in problem.inputs]
     assert len(origins) == 10
     assert origins.count(TestOrigin.PROMPT_EXAMPLE) == 3

@@ -13,6 +13,7 @@ the same inputs in every process (sets are visited in a sorted order, never thei
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +36,20 @@ class Bounds:
 
     max_len: int = 24
     max_chars: int = 400
+    alphabet: str = ""  # the characters strings may gain: the seeds' own (set by mutate_inputs)
+
+
+def _characters(value: Any, found: set[str]) -> None:
+    """Every character of every string inside ``value``."""
+    if isinstance(value, str):
+        found.update(value)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            _characters(item, found)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _characters(key, found)
+            _characters(item, found)
 
 
 def mutate_inputs(
@@ -42,7 +57,9 @@ def mutate_inputs(
 ) -> list[list[Any]]:
     """Up to ``count`` distinct argument lists, each a mutation of a seed or of an earlier mutant; none equals a
     seed. Deterministic for the same ``seeds``, ``count`` and ``seed``."""
-    bounds = max_size or Bounds()
+    found: set[str] = set()
+    _characters(seeds, found)
+    bounds = dataclasses.replace(max_size or Bounds(), alphabet="".join(sorted(found)))
     rng = Random(seed)
     pool = [list(args) for args in seeds if _mutable(args)]
     seen = {_key(args) for args in seeds}
@@ -119,9 +136,9 @@ def _number(value: Any, rng: Random, bounds: Bounds) -> Any:
 
 
 def _str(value: str, rng: Random, bounds: Bounds) -> str:
-    # a string's own characters, as EvalPlus mutates from its seeds' ingredients: a task on "<" and ">" gets
-    # inputs of "<" and ">", not of characters its domain excludes
-    alphabet = value or TEXT_ALPHABET
+    # the seeds' own characters, as EvalPlus mutates from its seeds' ingredients: a task whose examples are
+    # strings of "<" and ">" gets inputs of "<" and ">", not of characters its domain excludes
+    alphabet = bounds.alphabet or value or TEXT_ALPHABET
     i = rng.randrange(len(value) + 1)
     ops: list[Callable[[], str]] = [
         lambda: value[:i] + rng.choice(alphabet) + value[i:],  # insert

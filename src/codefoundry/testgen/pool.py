@@ -6,7 +6,9 @@ For each problem, from four sources in order of trust:
 2. the inputs of the problem's existing tests (their origin kept; their expected outputs only where the task
    states them itself, origin ``prompt_example`` or ``given``: everything else is voted on again);
 3. type-aware mutations of those two (``testgen.mutate``; origin ``mutation``);
-4. draws from the entry point's type hints (``testgen.signature``; origin ``generated``).
+4. draws from the entry point's type hints (``testgen.signature``; origin ``generated``), only for problems the
+   other sources give fewer than ``signature_min_inputs`` inputs: a hint says ``str``, the examples say which
+   strings, and draws outside the task's domain make right samples disagree for nothing.
 Each source fills at most its share of ``max_inputs`` first; room left is then filled in the same order.
 Inputs are deduplicated by test id (the first source keeps it), stored in the codec's form (values that are not
 plain data, or longer than ``max_input_chars``, are skipped) in ``Problem.inputs``. A stated output of ``None``
@@ -57,6 +59,12 @@ class BuildInputsConfig(StageConfig):
     signature_share: float = Field(
         0.3, ge=0, le=1, description="share first given to draws from the type hints"
     )
+    signature_min_inputs: int = Field(
+        10,
+        ge=0,
+        description="draws from the type hints only for problems with fewer inputs than this from the other "
+        "sources: a hint says `str`, the examples say which strings (draws are often outside the task's domain)",
+    )
     max_len: int = Field(24, ge=1, description="longest list, dict or string a mutation makes")
     max_input_chars: int = Field(400, gt=0, description="longest input (JSON text) kept")
 
@@ -65,6 +73,7 @@ class BuildInputs(ThreadedStage[Problem, Problem]):
     """Prompt examples, existing test inputs, their mutations and hint-drawn inputs into ``Problem.inputs``."""
 
     kind = "testgen.inputs"
+    version = 2  # 2: string mutations keep the seeds' alphabet; hint draws only as a fallback
     Config = BuildInputsConfig
     input_type = Problem
     output_type = Problem
@@ -120,8 +129,11 @@ class BuildInputs(ThreadedStage[Problem, Problem]):
             problem, [(m, None, False) for m in mutants], TestOrigin.MUTATION
         )
         drawn = signature_inputs(task.prompt, task.entry_point, cfg.max_inputs, seed)
-        sources[Source.SIGNATURE] = self._cases(
-            problem, [(d, None, False) for d in drawn.inputs], TestOrigin.GENERATED
+        others = len({case.id for cases in sources.values() for case in cases})
+        sources[Source.SIGNATURE] = (
+            self._cases(problem, [(d, None, False) for d in drawn.inputs], TestOrigin.GENERATED)
+            if others < cfg.signature_min_inputs
+            else []
         )
         return self._fill(sources), drawn.note
 
