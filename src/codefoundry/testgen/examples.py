@@ -66,6 +66,8 @@ def prompt_examples(prompt: str, entry_point: str) -> list[Example]:
     examples, text = _doctests(doc, function)
     examples += _input_output(text, function)
     examples += _calls(text, function)
+    if not examples:
+        examples = _assignments(text, function)
     return _merge(sorted(examples, key=lambda e: e.position))
 
 
@@ -195,6 +197,30 @@ def _input_output(text: str, function: ast.FunctionDef) -> list[Example]:
         if args is not None:
             found, value = _stated(text[match.end() : _line_end(text, match.end())])
             out.append(Example(args, value, found, ExampleForm.INPUT_OUTPUT, match.start()))
+    return out
+
+
+_RESULT = re.compile(r"\b(?:the\s+output\s+should\s+be|return\s*=?|output\s*:)\s*", re.IGNORECASE)
+
+
+def _assignments(text: str, function: ast.FunctionDef) -> list[Example]:
+    """``N = 1000 ... the output should be "1"`` or ``arr = [2, 1]`` then ``return ["Two", "One"]``, for a
+    function of one parameter (only when no other form gave an example: prose this loose is the last resort)."""
+    params = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
+    if len(params) != 1:
+        return []
+    starts = list(re.finditer(rf"\b{re.escape(params[0])}\s*=\s*(?!=)", text))
+    out: list[Example] = []
+    for index, match in enumerate(starts):
+        found, value = _stated(text[match.end() : _line_end(text, match.end())])
+        if not found:
+            continue
+        limit = starts[index + 1].start() if index + 1 < len(starts) else len(text)
+        result = _RESULT.search(text, match.end(), limit)
+        stated, output = (False, None)
+        if result is not None:
+            stated, output = _stated(text[result.end() : _line_end(text, result.end())])
+        out.append(Example([value], output, stated, ExampleForm.INPUT_OUTPUT, match.start()))
     return out
 
 

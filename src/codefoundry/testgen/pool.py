@@ -73,7 +73,7 @@ class BuildInputs(ThreadedStage[Problem, Problem]):
     """Prompt examples, existing test inputs, their mutations and hint-drawn inputs into ``Problem.inputs``."""
 
     kind = "testgen.inputs"
-    version = 2  # 2: string mutations keep the seeds' alphabet; hint draws only as a fallback
+    version = 3  # 2: string mutations keep the seeds' alphabet; hint draws only as a fallback; 3: assignment examples
     Config = BuildInputsConfig
     input_type = Problem
     output_type = Problem
