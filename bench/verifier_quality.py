@@ -103,6 +103,11 @@ def write_inputs(task_ids: list[str], samples: dict[str, list[str]]) -> tuple[Pa
     return tasks, path
 
 
+def _setting(text: str) -> tuple[str, Any]:
+    key, _, value = text.partition("=")
+    return key, json.loads(value)
+
+
 def keys_of(result: ExecResult, size: int) -> list[str | None]:
     out: list[str | None] = []
     for i in range(size):
@@ -121,6 +126,9 @@ def main() -> int:
     parser.add_argument("--samples", type=int, default=8)
     parser.add_argument("--mutants", type=int, default=8, help="mutants of each canonical solution in the labelled pool")
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--dual", action="append", default=[], metavar="KEY=VALUE", help="a verify.dual setting, e.g. examples_vouch=3"
+    )
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     he = load_problems()
@@ -135,7 +143,7 @@ def main() -> int:
             "stages": [
                 {"kind": "read.tasks", "path": str(tasks_path), "samples": str(samples_path), "given_tests": False},
                 {"kind": "testgen.inputs"},
-                {"kind": "verify.dual"},
+                {"kind": "verify.dual", **dict(_setting(text) for text in args.dual)},
                 {"kind": "verify.reduce"},
             ],
             "export": {"formats": ["jsonl"], "sft": False, "rl": False},
@@ -162,6 +170,7 @@ def main() -> int:
     with Sandbox(SandboxConfig(workers=2)) as sandbox:
         rows = score(sandbox, he, task_ids, samples, pools, accepted, args.mutants)
     report = summarise(rows, votes, task_ids, args.samples, sampled_s, verify_s)
+    report["dual"] = dict(_setting(text) for text in args.dual)
     print_report(report)
     if args.json:
         args.json.write_text(json.dumps({"report": report, "rows": rows}, indent=2))
@@ -296,7 +305,8 @@ def _pct(x: float | None) -> str:
 
 def print_report(r: dict[str, Any]) -> None:
     m = r["mutation"]
-    print(f"HumanEval, {r['problems']} problems, {r['samples_per_problem']} samples each (embedded Qwen2.5-Coder-1.5B); ground truth hidden from the pipeline")
+    settings = f"; verify.dual {r['dual']}" if r.get("dual") else ""
+    print(f"HumanEval, {r['problems']} problems, {r['samples_per_problem']} samples each (embedded Qwen2.5-Coder-1.5B); ground truth hidden from the pipeline{settings}")
     print(f"(a) precision {_pct(r['precision'])} ({r['accepted_correct']}/{r['accepted']} accepted)   coverage {_pct(r['coverage'])} "
           f"(of {r['problems_with_a_correct_sample']} problems with a correct sample)   anchor KodCode 97.5%; goal >= 99% at >= 90%")
     print(f"(b) voted-output accuracy {_pct(r['voted_output_accuracy'])} on decided inputs; decided {_pct(r['decided_share'])} "

@@ -121,3 +121,14 @@ def test_min_cluster_share_counts_every_sample() -> None:
     strict = VoteRule(min_votes=2, min_share=0.4, min_lead=1.0, min_tests=1, min_cluster_share=0.5)
     c = choose(outputs, copies, [False] * 3, strict)
     assert c.outcome is ChoiceOutcome.SMALL_CLUSTER and "3 of 7 samples" in c.detail
+
+
+def test_stated_examples_can_vouch_for_a_lone_consistent_sample() -> None:
+    outputs = {"w1": ["5", "7", "9", "1"], "w2": ["5", "7", "9", "2"], "r": ["6", "8", "10", "3"]}
+    stated = ["6", "8", "10", None]
+    strict = choose(outputs, dict.fromkeys(outputs, 1), [False] * 4, VoteRule(min_tests=1), stated)
+    assert strict.voters == ["r"] and strict.outcome is ChoiceOutcome.TOO_FEW_DECIDED
+    vouched = choose(outputs, dict.fromkeys(outputs, 1), [False] * 4, VoteRule(min_tests=1, examples_vouch=3), stated)
+    assert vouched.outcome is ChoiceOutcome.ACCEPTED and vouched.chosen == "r"
+    too_few = choose(outputs, dict.fromkeys(outputs, 1), [False] * 4, VoteRule(min_tests=1, examples_vouch=4), stated)
+    assert too_few.outcome is ChoiceOutcome.TOO_FEW_DECIDED

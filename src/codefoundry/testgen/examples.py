@@ -27,7 +27,7 @@ _SEPARATOR = re.compile(
     r"[ \t]*(?:#[ \t]*)?(?P<sep>==>|=>|->|➞|→|==(?!=)|=(?![=>])|should\s+return|should\s+be|returns|gives)[ \t]*",
     re.IGNORECASE,
 )
-_FOR_OUTPUT = re.compile(r"\bFor\s+(?P<input>[^\n]+?),?\s+the\s+output\s+should\s+be\s+", re.IGNORECASE)
+_FOR_OUTPUT = re.compile(r"\bFor\s+(?P<input>[^\n]+?),?\s+the\s+(?:output|result)\s+should\s+be\s+", re.IGNORECASE)
 _NAMED = re.compile(r"^\s*(?P<name>[A-Za-z_]\w*)\s*[:=]\s*(?P<value>\S.*?)\s*$")
 _LAST_EQUALS = re.compile(r"(?<![=<>!])=(?![=>])")
 _WORDS = {"true": "True", "false": "False", "none": "None"}

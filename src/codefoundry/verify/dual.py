@@ -69,6 +69,12 @@ class DualVerifyConfig(StageConfig):
     )
     min_tests: int = Field(3, ge=1, description="decided inputs a task needs")
     use_stated: bool = Field(True, description="only samples matching the prompt's stated example outputs vote")
+    examples_vouch: int = Field(
+        0,
+        ge=0,
+        description="with at least this many stated examples that ruled some samples out, one consistent sample "
+        "may decide (0: never; agreement of min_votes samples is always needed)",
+    )
     min_cluster_share: float = Field(
         0.0, ge=0, le=1, description="share of all samples that must agree with the chosen one on every decided input"
     )
@@ -86,6 +92,7 @@ class DualVerifyConfig(StageConfig):
             min_tests=self.min_tests,
             use_stated=self.use_stated,
             min_cluster_share=self.min_cluster_share,
+            examples_vouch=self.examples_vouch,
         )
 
 

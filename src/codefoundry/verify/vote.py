@@ -10,7 +10,8 @@ CodeT's dual agreement), made stricter than the published versions:
   domain and is left undecided (``mostly_errors``);
 - when the prompt states outputs for its examples, only samples consistent with all of them vote (a sample
   that contradicts the task's own examples is wrong by the task's definition); if none is consistent, the
-  examples are not used (they may be misparsed or wrong) and everybody votes;
+  examples are not used (they may be misparsed or wrong) and everybody votes. With ``examples_vouch`` set,
+  enough stated examples that excluded other samples stand in for agreement: one consistent sample may decide;
 - the chosen sample maximises CodeT's score (the samples sharing its outputs on the visible decided inputs x
   the visible decided inputs it passes), ties going to the smaller solution id (deterministic), and it must
   then pass every **holdout** input, which played no part in choosing it.
@@ -21,6 +22,7 @@ tested without a sandbox.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -58,6 +60,9 @@ class VoteRule:
     min_tests: int = 3
     use_stated: bool = True
     min_cluster_share: float = 0.0  # the chosen cluster's share of all samples (voters or not)
+    # when the stated examples excluded some samples from the vote and at least this many examples are
+    # stated, they stand in for the agreement a lone consistent sample lacks (0: never)
+    examples_vouch: int = 0
 
 
 @dataclass(frozen=True)
@@ -145,6 +150,9 @@ def choose(
     if any(s is not None for s in stated):
         consistent = [c for c in ids if consistent_with_stated(outputs[c], stated)]
         voters = consistent or ids
+        vouched = rule.examples_vouch and len(voters) < len(ids) and sum(s is not None for s in stated) >= rule.examples_vouch
+        if vouched:
+            rule = dataclasses.replace(rule, min_votes=1)
     decisions = [decide([(outputs[c][i], copies[c]) for c in voters], rule) for i in range(size)]
     decided = [i for i, d in enumerate(decisions) if d.decided]
 
