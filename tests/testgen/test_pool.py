@@ -139,3 +139,10 @@ def test_humaneval_prompts(tmp_path: Path, number: int) -> None:
     (problem,) = _run([_problem(raw["prompt"], raw["entry_point"])], tmp_path).records
     assert any(t.origin == TestOrigin.PROMPT_EXAMPLE for t in problem.inputs)
     assert len(problem.inputs) == 40 or number in (130,)
+
+
+def test_mutations_keep_the_examples_signs(tmp_path: Path) -> None:
+    prompt = 'def digits(n: int) -> int:\n    """Digit sum.\n    >>> digits(12)\n    3\n    >>> digits(0)\n    0\n    """\n'
+    (problem,) = _run([_problem(prompt=prompt, entry_point="digits")], tmp_path).records
+    values = [t.args[0] for t in problem.inputs]
+    assert len(values) > 5 and min(values) >= 0

@@ -89,3 +89,33 @@ def in_domain(args: list[Any], types: list[str | None]) -> bool:
     if len(args) > len(types):
         return False
     return all(conforms(value, t) for value, t in zip(args, types, strict=False))
+
+
+def _numbers(value: Any) -> list[float]:
+    """Every int and float inside ``value`` (bools are not numbers here)."""
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, int | float):
+        return [value]
+    if isinstance(value, list | tuple | set | frozenset):
+        return [n for item in value for n in _numbers(item)]
+    if isinstance(value, dict):
+        return [n for item in value.values() for n in _numbers(item)]
+    return []
+
+
+def non_negative_positions(seeds: list[list[Any]]) -> set[int]:
+    """Argument positions where the examples never show a negative number (but show some number): a task whose
+    examples are all counts, sizes or positive integers gets no negative inputs from mutation."""
+    positions: set[int] = set()
+    width = max((len(args) for args in seeds), default=0)
+    for position in range(width):
+        numbers = [n for args in seeds if position < len(args) for n in _numbers(args[position])]
+        if numbers and min(numbers) >= 0:
+            positions.add(position)
+    return positions
+
+
+def within_signs(args: list[Any], non_negative: set[int]) -> bool:
+    """True when no argument at a non-negative position holds a negative number."""
+    return all(position not in non_negative or min(_numbers(value), default=0) >= 0 for position, value in enumerate(args))

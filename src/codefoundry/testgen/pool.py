@@ -5,7 +5,8 @@ For each problem, from four sources in order of trust:
    output when the prompt states one: the only inputs here that carry an output);
 2. the inputs of the problem's existing tests (their origin kept; their expected outputs only where the task
    states them itself, origin ``prompt_example`` or ``given``: everything else is voted on again);
-3. type-aware mutations of those two (``testgen.mutate``; origin ``mutation``);
+3. type-aware mutations of those two (``testgen.mutate``; origin ``mutation``), kept to the examples' signs: where
+   the examples show only non-negative numbers for an argument, mutations give it none either;
 4. draws from the entry point's type hints (``testgen.signature``; origin ``generated``), only for problems the
    other sources give fewer than ``signature_min_inputs`` inputs: a hint says ``str``, the examples say which
    strings, and draws outside the task's domain make right samples disagree for nothing.
@@ -28,6 +29,7 @@ from pydantic import Field
 from codefoundry.judge.codec import NotPlain, decode, dumps, encode
 from codefoundry.pipeline.stage import StageConfig, StageResult, ThreadedStage
 from codefoundry.records import Problem, TestCase, TestgenReport, TestOrigin
+from codefoundry.testgen.contract import non_negative_positions, within_signs
 from codefoundry.testgen.examples import entry_function, prompt_examples
 from codefoundry.testgen.inputs import storable
 from codefoundry.testgen.mutate import Bounds, mutate_inputs
@@ -73,7 +75,9 @@ class BuildInputs(ThreadedStage[Problem, Problem]):
     """Prompt examples, existing test inputs, their mutations and hint-drawn inputs into ``Problem.inputs``."""
 
     kind = "testgen.inputs"
-    version = 3  # 2: string mutations keep the seeds' alphabet; hint draws only as a fallback; 3: assignment examples
+    # 2: string mutations keep the seeds' alphabet, hint draws only as a fallback; 3: assignment examples;
+    # 4: mutations keep the examples' signs
+    version = 4
     Config = BuildInputsConfig
     input_type = Problem
     output_type = Problem
@@ -124,7 +128,9 @@ class BuildInputs(ThreadedStage[Problem, Problem]):
             if self._fits(t.args)
         ]
         seeds = [e.args for e in examples] + [decode(t.args) for t in existing]
-        mutants = mutate_inputs(seeds, cfg.max_inputs, seed, Bounds(cfg.max_len, cfg.max_input_chars))
+        mutants = mutate_inputs(seeds, 2 * cfg.max_inputs, seed, Bounds(cfg.max_len, cfg.max_input_chars))
+        signs = non_negative_positions(seeds)
+        mutants = [m for m in mutants if within_signs(m, signs)][: cfg.max_inputs]
         sources[Source.MUTATIONS] = self._cases(
             problem, [(m, None, False) for m in mutants], TestOrigin.MUTATION
         )

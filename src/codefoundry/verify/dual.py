@@ -65,12 +65,16 @@ class DualVerifyConfig(StageConfig):
     min_share: float = Field(0.5, gt=0, le=1, description="share of the returning samples the top output needs")
     min_lead: float = Field(2.0, ge=1, description="the top output needs this many times the runner-up's votes")
     max_error_share: float = Field(
-        0.5, ge=0, le=1, description="inputs on which more samples fail are left undecided (likely invalid)"
+        0.25,
+        ge=0,
+        le=1,
+        description="inputs on which a larger share of the samples raise or time out are left undecided: right "
+        "samples that reject an input outside the task's domain must not be outvoted on it",
     )
     min_tests: int = Field(3, ge=1, description="decided inputs a task needs")
     use_stated: bool = Field(True, description="only samples matching the prompt's stated example outputs vote")
     examples_vouch: int = Field(
-        0,
+        3,
         ge=0,
         description="with at least this many stated examples that ruled some samples out, one consistent sample "
         "may decide (0: never; agreement of min_votes samples is always needed)",
