@@ -96,9 +96,9 @@ def test_no_agreement_is_dropped_with_the_reason(context: StageContext) -> None:
 
 def test_timeouts_and_crashes_are_not_votes(context: StageContext) -> None:
     p = problem([(SLOW, 1), (CRASH, 1), (RIGHT, 2)])
-    strict = DualVerify(config(), context).process_sync([p])  # half the samples fail: a suspect input
+    strict = DualVerify(config(max_error_share=0.25), context).process_sync([p])  # half the samples fail
     assert strict.drops and all(v["reason"] == "mostly_errors" for v in strict.drops[0].record["reports"]["vote"]["votes"])
-    (kept,) = DualVerify(config(max_error_share=0.5), context).process_sync([p]).records
+    (kept,) = DualVerify(config(), context).process_sync([p]).records
     assert kept.reference is not None and kept.reference.code == RIGHT
     slow_id = next(c.id for c in kept.candidates if c.code == SLOW)
     assert set(next(v for v in kept.candidate_verdicts if v.solution_id == slow_id).verdicts.values()) == {"timeout"}

@@ -65,11 +65,11 @@ class DualVerifyConfig(StageConfig):
     min_share: float = Field(0.5, gt=0, le=1, description="share of the returning samples the top output needs")
     min_lead: float = Field(2.0, ge=1, description="the top output needs this many times the runner-up's votes")
     max_error_share: float = Field(
-        0.25,
+        0.5,
         ge=0,
         le=1,
-        description="inputs on which a larger share of the samples raise or time out are left undecided: right "
-        "samples that reject an input outside the task's domain must not be outvoted on it",
+        description="inputs on which a larger share of the samples raise or time out are left undecided "
+        "(likely outside the task's domain); lower lets a sample that crashes on a class of inputs escape",
     )
     min_tests: int = Field(3, ge=1, description="decided inputs a task needs")
     use_stated: bool = Field(True, description="only samples matching the prompt's stated example outputs vote")
