@@ -87,7 +87,9 @@ def verify(
             ),
             "verify",
         )
-        order = [p.task.provenance.qualname for p in read_tasks(ReadTasksConfig(path=str(tasks), given_tests=False))]
+        # read both files first: a malformed one is one line, before any run starts
+        checked = read_tasks(ReadTasksConfig(path=str(tasks), samples=str(samples), given_tests=False))
+        order = [p.task.provenance.qualname for p in checked]
         path = out or Path("runs") / recipe.name
         console.print(f"verifying {tasks.name} with {samples.name} -> {path}")
         with RichProgress(console) as sink:
