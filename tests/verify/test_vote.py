@@ -132,3 +132,13 @@ def test_stated_examples_can_vouch_for_a_lone_consistent_sample() -> None:
     assert vouched.outcome is ChoiceOutcome.ACCEPTED and vouched.chosen == "r"
     too_few = choose(outputs, dict.fromkeys(outputs, 1), [False] * 4, VoteRule(min_tests=1, examples_vouch=4), stated)
     assert too_few.outcome is ChoiceOutcome.TOO_FEW_DECIDED
+
+
+def test_given_tests_bind_where_prompt_examples_only_filter() -> None:
+    outputs = {"w1": ["5", "7"], "w2": ["5", "7"], "w3": ["5", "7"]}
+    stated = ["6", None]
+    # a prompt example nobody reproduces may be misparsed: ignored
+    assert choose(outputs, dict.fromkeys(outputs, 1), [False, False], RULE, stated).outcome is ChoiceOutcome.ACCEPTED
+    # a test the user gave is not: no sample passes it, so there is no solution
+    c = choose(outputs, dict.fromkeys(outputs, 1), [False, False], RULE, stated, [True, False])
+    assert c.outcome is ChoiceOutcome.FAILS_GIVEN and "1 given tests" in c.detail

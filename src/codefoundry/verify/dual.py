@@ -53,6 +53,7 @@ STATED = (TestOrigin.PROMPT_EXAMPLE, TestOrigin.GIVEN)  # inputs whose ``expecte
 class DualDrop(StrEnum):
     NO_CANDIDATES = "no_candidates"
     NO_INPUTS = "no_inputs"
+    FAILS_GIVEN = ChoiceOutcome.FAILS_GIVEN.value
     TOO_FEW_DECIDED = ChoiceOutcome.TOO_FEW_DECIDED.value
     SMALL_CLUSTER = ChoiceOutcome.SMALL_CLUSTER.value
     CHOSEN_DISAGREES = ChoiceOutcome.CHOSEN_DISAGREES.value
@@ -234,7 +235,8 @@ class DualVerify(ThreadedStage[Problem, Problem]):
         ]
         holdout = [t.split is Split.HOLDOUT for t in split(list(inputs), self.config.holdout_fraction)]
         copies = {c.id: c.copies for c in candidates}
-        choice = choose(outputs, copies, holdout, self.config.rule(), stated)
+        given = [t.origin is TestOrigin.GIVEN and t.expected is not None for t in inputs]
+        choice = choose(outputs, copies, holdout, self.config.rule(), stated, given)
         report = self._report(problem, candidates, choice).model_copy(update={"checker": use})
         scored = problem.model_copy(update={"reports": problem.reports.model_copy(update={"vote": report})})
         if choice.outcome is not ChoiceOutcome.ACCEPTED:
@@ -288,7 +290,7 @@ class DualVerify(ThreadedStage[Problem, Problem]):
                 decided=d.decided,
                 reason="" if d.decided else d.outcome.value,
             )
-            for test, d in zip(problem.inputs, choice.decisions, strict=True)
+            for test, d in zip(problem.inputs, choice.decisions, strict=False)  # none when nobody could vote
         ]
         return VoteReport(
             samples=samples,

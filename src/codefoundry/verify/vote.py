@@ -43,6 +43,7 @@ class ChoiceOutcome(StrEnum):
 
     ACCEPTED = "accepted"
     NO_CANDIDATES = "no_candidates"
+    FAILS_GIVEN = "fails_given_tests"  # no sample passes the tests the user gave with the task
     TOO_FEW_DECIDED = "too_few_decided"  # fewer decided inputs than the task needs as tests
     SMALL_CLUSTER = "small_cluster"  # the chosen cluster is below min_votes samples or min_cluster_share
     CHOSEN_DISAGREES = "chosen_disagrees"  # the best candidate fails a decided visible input
@@ -134,18 +135,28 @@ def choose(
     holdout: list[bool],
     rule: VoteRule,
     stated: list[str | None] | None = None,
+    given: list[bool] | None = None,
 ) -> Choice:
     """Vote on every input and choose a solution.
 
     ``outputs``: candidate id -> its output key per input (None where it did not return); ``copies``: how
     many samples each candidate stands for; ``holdout``: per input, True if it only confirms the choice;
-    ``stated``: per input, the output the prompt states for it (a key), or None.
+    ``stated``: per input, the output the prompt states for it (a key), or None; ``given``: per input, True
+    when its stated output is a test the user gave (binding: a sample failing one never votes, and if every
+    sample fails one there is no solution), not an example read from the prompt's prose (which may be
+    misparsed: if no sample reproduces them all, everybody votes).
     """
     if not outputs:
         return Choice(ChoiceOutcome.NO_CANDIDATES, [], [])
     size = len(holdout)
     stated = stated if stated is not None and rule.use_stated else [None] * size
     ids = sorted(outputs)
+    given = given or [False] * size
+    if any(given):
+        binding = [k if g else None for k, g in zip(stated, given, strict=True)]
+        ids = [c for c in ids if consistent_with_stated(outputs[c], binding)]
+        if not ids:
+            return Choice(ChoiceOutcome.FAILS_GIVEN, [], [], detail=f"no sample passes the {sum(given)} given tests")
     voters = ids
     if any(s is not None for s in stated):
         consistent = [c for c in ids if consistent_with_stated(outputs[c], stated)]
