@@ -35,6 +35,11 @@ def rl_row(problem: Problem) -> dict[str, Any]:
         # the smallest sub-suite rejecting every mutant and wrong sample the full suite rejects (verify.reduce);
         # empty when the run did not reduce the suite
         "reduced_test_ids": list(problem.reports.suite.reduced_test_ids) if problem.reports.suite else [],
+        # Python source of check(input, output, expected) -> bool for tasks with several right outputs: the
+        # reward must call it (in a sandbox) instead of comparing with ``expected``; empty when exact
+        "checker": problem.checker or "",
+        # how often the sampled model solved it (a vote's pass rate), when known
+        "difficulty": problem.reports.vote.difficulty.value if problem.reports.vote else "",
         **provenance_fields(task.provenance),
         "mutation_score": problem.mutation_score,
     }
