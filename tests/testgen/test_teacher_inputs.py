@@ -92,6 +92,13 @@ def test_cases_generator_and_validator(tmp_path: Path, server: str) -> None:
     (tmp_path / "again").mkdir()
     again = run(tmp_path / "again", server, GOOD, CHECK)
     assert [t.id for t in again.inputs] == [t.id for t in problem.inputs]  # seeded: reproducible
+    assert problem.checker is None  # the teacher wrote none: outputs are compared exactly
+
+
+def test_a_teacher_checker_is_kept_for_the_vote(tmp_path: Path, server: str) -> None:
+    checker = "def check(input, output, expected):\n    return output == sum(input[0])\n"
+    problem = run(tmp_path, server, dict(GOOD, checker=checker), CHECK)
+    assert problem.checker == checker
 
 
 def test_a_validator_rejecting_the_task_s_own_example_is_not_trusted(tmp_path: Path, server: str) -> None:

@@ -10,7 +10,10 @@ outputs cannot leak into tests. From one answer:
   reproducible (origin ``generator``);
 - ``validator``: ``validate(*args) -> bool``, the task's stated constraints as code. It is trusted only if it
   accepts every input whose output the task itself states (prompt examples, given tests); then it filters
-  the whole pool, the inputs other stages built included.
+  the whole pool, the inputs other stages built included;
+- ``checker`` (only for tasks with several right outputs): ``check(input, output, expected)``, kept on the
+  problem when it has none; ``verify.dual`` trusts it only after it accepts the stated examples and refuses
+  some mismatched output.
 
 Every input must also fit the signature's contract (``testgen.contract``; types from the annotations, or
 from the prompt's examples where there are none). Counts of what was added and rejected go to
@@ -52,12 +55,16 @@ USER_PROMPT = """Here is a programming task:
 Write test INPUTS for the function `{entry_point}` (not the expected outputs). Answer with JSON only:
 {{"cases": [[first argument, second argument, ...], ...],
   "generator": "import random\\ndef generate(seed, kind):\\n    rng = random.Random(seed)\\n    ...\\n    return [first argument, ...]",
-  "validator": "def validate({params}):\\n    return ..."}}
+  "validator": "def validate({params}):\\n    return ...",
+  "checker": ""}}
 "cases": {n_cases} argument lists: typical ones, edge cases (empty, zero, one element, negative, duplicates) and
 a large one. Each argument list has exactly {arity} argument(s), in order.
 "generator": a function that returns ONE argument list; kind is "random", "edge" or "large" (the largest
 input the task allows, but at most 1000 elements). Only the standard library.
-"validator": returns True when the arguments satisfy every constraint the task states, else False."""
+"validator": returns True when the arguments satisfy every constraint the task states, else False.
+"checker": leave it "" unless one input can have SEVERAL different right outputs (any order, any valid
+answer); then "def check(input, output, expected):\n    return ..." returning True when output is a right
+answer for input (input is the list of arguments; ignore expected)."""
 
 
 class TeacherInputs(BaseModel):
@@ -67,6 +74,7 @@ class TeacherInputs(BaseModel):
     cases: list[Any] = Field(default_factory=list)
     generator: str = ""
     validator: str = ""
+    checker: str = ""
 
 
 class TeacherInputsDrop(StrEnum):
@@ -185,7 +193,11 @@ class TeacherInputsStage(TeacherStage[Problem, Problem]):
             if test.origin in (TestOrigin.TEACHER, TestOrigin.GENERATOR):
                 by_origin[test.origin.value] = by_origin.get(test.origin.value, 0) + 1
         report = report.model_copy(update={"candidates": by_origin, "statuses": {**report.statuses, **counts}})
-        return problem.model_copy(update={"inputs": pool, "reports": problem.reports.model_copy(update={"testgen": report})})
+        # a checker for tasks with several right outputs; verify.dual uses it only once it has passed its checks
+        checker = problem.checker or next((a.checker for a in answers if "def check" in a.checker), None)
+        return problem.model_copy(
+            update={"inputs": pool, "checker": checker, "reports": problem.reports.model_copy(update={"testgen": report})}
+        )
 
     def _new_inputs(self, problem: Problem, found: list[tuple[list[Any], TestOrigin]], counts: dict[str, int]) -> list[TestCase]:
         """Plain, in-contract, not-too-large inputs not yet in the pool (at most ``max_added``)."""
