@@ -146,3 +146,15 @@ def test_mutations_keep_the_examples_signs(tmp_path: Path) -> None:
     (problem,) = _run([_problem(prompt=prompt, entry_point="digits")], tmp_path).records
     values = [t.args[0] for t in problem.inputs]
     assert len(values) > 5 and min(values) >= 0
+
+
+def test_a_prose_prompt_takes_its_signature_from_the_reference(tmp_path: Path) -> None:
+    from codefoundry.records import Solution
+
+    task = Task(prompt="Write clamp(x, lo, hi) returning x limited to [lo, hi].", entry_point="clamp", provenance=Provenance(source="t"))
+    given = TestCase(task_id=task.id, args=[5, 0, 3], expected=3, origin=TestOrigin.TEACHER)
+    reference = Solution(task_id=task.id, code="def clamp(x: int, lo: int, hi: int) -> int:\n    return max(lo, min(x, hi))\n")
+    (problem,) = _run([Problem(task=task, reference=reference, tests=[given])], tmp_path).records
+    assert [5, 0, 3] in [t.args for t in problem.inputs] and len(problem.inputs) > 5
+    (dropped,) = _run([Problem(task=task)], tmp_path).drops
+    assert dropped.reason == "no_entry_point"

@@ -71,6 +71,16 @@ class BuildInputsConfig(StageConfig):
     max_input_chars: int = Field(400, gt=0, description="longest input (JSON text) kept")
 
 
+def signature_source(problem: Problem) -> str | None:
+    """Code that defines the entry point: the prompt (HumanEval's layout), else the reference solution (a
+    teacher's task states its signature in prose), else a candidate; None when nothing does."""
+    entry = problem.task.entry_point
+    codes = [problem.task.prompt]
+    codes += [problem.reference.code] if problem.reference is not None else []
+    codes += [c.code for c in problem.candidates]
+    return next((code for code in codes if entry_function(code, entry) is not None), None)
+
+
 class BuildInputs(ThreadedStage[Problem, Problem]):
     """Prompt examples, existing test inputs, their mutations and hint-drawn inputs into ``Problem.inputs``."""
 
@@ -88,7 +98,7 @@ class BuildInputs(ThreadedStage[Problem, Problem]):
         result: StageResult[Problem] = StageResult()
         for problem in batch:
             task = problem.task
-            if not task.entry_point or entry_function(task.prompt, task.entry_point) is None:
+            if not task.entry_point or signature_source(problem) is None:
                 result.drops.append(self.drop(problem, InputsDrop.NO_ENTRY_POINT, task.entry_point))
                 continue
             inputs, note = self.gather(problem)
@@ -134,7 +144,7 @@ class BuildInputs(ThreadedStage[Problem, Problem]):
         sources[Source.MUTATIONS] = self._cases(
             problem, [(m, None, False) for m in mutants], TestOrigin.MUTATION
         )
-        drawn = signature_inputs(task.prompt, task.entry_point, cfg.max_inputs, seed)
+        drawn = signature_inputs(signature_source(problem) or task.prompt, task.entry_point, cfg.max_inputs, seed)
         others = len({case.id for cases in sources.values() for case in cases})
         sources[Source.SIGNATURE] = (
             self._cases(problem, [(d, None, False) for d in drawn.inputs], TestOrigin.GENERATED)
