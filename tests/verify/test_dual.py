@@ -151,3 +151,11 @@ def test_a_checker_that_accepts_anything_is_distrusted(context: StageContext) ->
     result = DualVerify(config(), context).process_sync([argmax_problem(lax)])
     (drop,) = result.drops
     assert drop.record is not None and drop.record["reports"]["vote"]["checker"] == CheckerUse.DISTRUSTED.value
+
+
+def test_an_existing_reference_is_one_more_sample(context: StageContext) -> None:
+    p = problem([(RIGHT, 2)])
+    wrong_reference = Solution(task_id=p.task.id, code=WRONG, role=SolutionRole.REFERENCE)
+    (kept,) = DualVerify(config(), context).process_sync([p.model_copy(update={"reference": wrong_reference})]).records
+    assert kept.reference is not None and kept.reference.code == RIGHT
+    assert WRONG in [c.code for c in kept.candidates] and kept.reports.vote is not None and kept.reports.vote.samples == 3

@@ -109,6 +109,13 @@ def distinct_programs(
     return [(index, code, copies[key]) for key, (index, code) in first.items()], unparsable
 
 
+def style_for(problem: Problem, style: PromptStyle) -> PromptStyle:
+    """``style``, unless the task's prompt is prose with no code defining the entry point: a continuation needs
+    code to continue, so such a task is asked in ``chat``."""
+    prompt = code_prompt(problem.task.prompt, problem.task.entry_point)
+    return style if _defines(prompt, problem.task.entry_point) else PromptStyle.CHAT
+
+
 class SampleSolutions(Stage[Problem, Problem]):
     """Ask a teacher for K solutions per problem; append the distinct ones as candidates."""
 
@@ -129,10 +136,11 @@ class SampleSolutions(Stage[Problem, Problem]):
         teacher_config: TeacherConfig = client.config
         style = cfg.prompt_style or auto_style(teacher_config)
         check_style(style, teacher_config.chat_template, cfg.teacher)
+        styles = [style_for(problem, style) for problem in batch]
         requests = [
             solution_request(
                 code_prompt(problem.task.prompt, problem.task.entry_point),
-                style,
+                problem_style,
                 template=teacher_config.chat_template,
                 n=cfg.samples,
                 temperature=cfg.temperature,
@@ -141,19 +149,19 @@ class SampleSolutions(Stage[Problem, Problem]):
                 stage=self.name,
                 tag=problem.id,
             )
-            for problem in batch
+            for problem, problem_style in zip(batch, styles, strict=True)
         ]
         responses = await client.run_many(requests)
         # building programs is stage code (ast): it runs under the run's Python lock, off the event loop
         return await self.context.services.in_python(
-            self._candidates, batch, responses, style, teacher_config.model
+            self._candidates, batch, responses, styles, teacher_config.model
         )
 
     def _candidates(
-        self, batch: list[Problem], responses: list[Any], style: PromptStyle, model: str
+        self, batch: list[Problem], responses: list[Any], styles: list[PromptStyle], model: str
     ) -> StageResult[Problem]:
         result: StageResult[Problem] = StageResult()
-        for problem, response in zip(batch, responses, strict=True):
+        for problem, response, style in zip(batch, responses, styles, strict=True):
             if not response.ok:
                 detail = f"{response.failure}: {response.detail}"
                 result.drops.append(self.drop(problem, SolutionsDrop.CALL_FAILED, detail))

@@ -83,10 +83,20 @@ def program(prompt: str, code: str, entry_point: str, style: PromptStyle) -> str
     are kept unless the code redefines them.
     """
     code = code.rstrip() + "\n"
+    if style is PromptStyle.CHAT and not _parses(prompt):  # a prompt in prose: the answer is the program
+        return _sanitized(code, entry_point)
     if style is not PromptStyle.CHAT or not _defines(code, entry_point):
         whole = prompt.rstrip("\n") + "\n" + code if style is not PromptStyle.CHAT else prompt + code
         return _sanitized(whole, entry_point)
     return _sanitized(_merged(prompt, code), entry_point)
+
+
+def _parses(code: str) -> bool:
+    try:
+        ast.parse(code)
+    except SyntaxError:
+        return False
+    return True
 
 
 def _defines(code: str, name: str) -> bool:

@@ -7,7 +7,8 @@ chosen solution, which must pass the holdout inputs it was not chosen on. A task
 in the sandbox, once the checker has shown it accepts the stated examples and rejects outputs of other
 inputs; every accepted output then counts as the same vote. The kept problem carries:
 
-- ``reference``: the chosen sample; ``candidates``: every sample (with copies), ``candidate_verdicts``: each
+- ``reference``: the chosen sample (a reference the problem came with, e.g. a teacher's own solution, is just
+  one more sample); ``candidates``: every sample (with copies), ``candidate_verdicts``: each
   one's verdict per test (the losing samples are realistic wrong solutions: preference pairs, suite checks);
 - ``tests``: the decided inputs with the voted outputs, split visible / holdout by test id;
 - ``reports.vote``: per-input vote counts and reasons, the cluster, the holdout check, pass rate and
@@ -162,7 +163,9 @@ class DualVerify(ThreadedStage[Problem, Problem]):
         result: StageResult[Problem] = StageResult()
         jobs: list[tuple[Problem, list[Solution]]] = []
         for problem in batch:
-            distinct = list({c.id: c for c in problem.candidates}.values())
+            # a reference the problem already has (a teacher's own solution) is one more sample, not the truth
+            samples = [*problem.candidates, *([problem.reference] if problem.reference is not None else [])]
+            distinct = list({c.id: c for c in samples}.values())
             if not distinct:
                 result.drops.append(self.drop(problem, DualDrop.NO_CANDIDATES))
             elif not problem.inputs:
