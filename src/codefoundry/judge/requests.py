@@ -96,3 +96,15 @@ def failures(problem: Problem, result: ExecResult, *, reversed_order: bool = Fal
     if len(result.verdicts) < len(tests):
         out.append(f"{len(tests) - len(result.verdicts)} tests without a verdict ({result.status})")
     return out
+
+
+def limits_from_timing(
+    timing: ExecResult, *, time_factor: float, min_test_time_s: float, max_time_s: float, memory_mb: int
+) -> Limits:
+    """Tight limits for runs of variants of a solution (mutants, wrong samples) from the solution's own timed
+    run: a variant that loops forever costs little. Measured each time, never stored (records stay
+    deterministic)."""
+    slowest = max((v.time_s for v in timing.verdicts), default=0.0)
+    per_test = min(max(min_test_time_s, time_factor * slowest), max_time_s)
+    total = min(max(0.5, 2 * per_test + time_factor * timing.time_s), max_time_s)
+    return Limits(time_s=total, per_test_time_s=per_test, cpu_s=total, memory_mb=memory_mb)

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 
 from pydantic import Field
 
-from codefoundry.judge.requests import judge_request
+from codefoundry.judge.requests import judge_request, limits_from_timing
 from codefoundry.pipeline.stage import Resources, StageConfig, StageResult, ThreadedStage
 from codefoundry.records import Problem, Solution, SuiteReport, TestCase
 from codefoundry.sandbox.api import ExecResult, Limits
@@ -82,12 +82,11 @@ class ReduceSuite(ThreadedStage[Problem, Problem]):
         return Resources(sandbox_share=1.0, cpu_bound=True)
 
     def _limits(self, timing: ExecResult) -> Limits:
-        """Tight limits from the reference's own run (measured here, never stored: records stay deterministic)."""
         cfg = self.config
-        slowest = max((v.time_s for v in timing.verdicts), default=0.0)
-        per_test = min(max(cfg.min_test_time_s, cfg.time_factor * slowest), cfg.max_time_s)
-        total = min(max(0.5, 2 * per_test + cfg.time_factor * timing.time_s), cfg.max_time_s)
-        return Limits(time_s=total, per_test_time_s=per_test, cpu_s=total, memory_mb=cfg.memory_mb)
+        return limits_from_timing(
+            timing, time_factor=cfg.time_factor, min_test_time_s=cfg.min_test_time_s, max_time_s=cfg.max_time_s,
+            memory_mb=cfg.memory_mb,
+        )
 
     def process_batch(self, batch: list[Problem]) -> StageResult[Problem]:
         result: StageResult[Problem] = StageResult()
