@@ -208,7 +208,7 @@ def _print_report(report: dict[str, Any]) -> None:
         table.add_column(column, justify="left" if column == "published" else "right")
     published = report.get("published_pass_at_1")
     for key, value in report["pass_at_k"].items():
-        note = f"published: {published['value']}% ({published['source']})" if published and key == "1" else ""
+        note = f"{published['value']}% ({published['source']})" if published and key == "1" else ""
         table.add_row(key, f"{100 * value:.1f}%", note)
     console.print(table)
     if published and "1" in report["pass_at_k"]:
