@@ -142,3 +142,10 @@ def test_given_tests_bind_where_prompt_examples_only_filter() -> None:
     # a test the user gave is not: no sample passes it, so there is no solution
     c = choose(outputs, dict.fromkeys(outputs, 1), [False, False], RULE, stated, [True, False])
     assert c.outcome is ChoiceOutcome.FAILS_GIVEN and "1 given tests" in c.detail
+
+
+def test_given_tests_vouch_for_the_one_sample_that_passes_them() -> None:
+    outputs = {"w1": ["5", "7", "9", "1"], "w2": ["5", "7", "9", "2"], "r": ["6", "8", "10", "3"]}
+    stated = ["6", "8", "10", None]
+    c = choose(outputs, dict.fromkeys(outputs, 1), [False] * 4, VoteRule(min_tests=1, examples_vouch=3), stated, [True, True, True, False])
+    assert c.outcome is ChoiceOutcome.ACCEPTED and c.chosen == "r"

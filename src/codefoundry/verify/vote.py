@@ -150,7 +150,7 @@ def choose(
         return Choice(ChoiceOutcome.NO_CANDIDATES, [], [])
     size = len(holdout)
     stated = stated if stated is not None and rule.use_stated else [None] * size
-    ids = sorted(outputs)
+    ids = everyone = sorted(outputs)
     given = given or [False] * size
     if any(given):
         binding = [k if g else None for k, g in zip(stated, given, strict=True)]
@@ -161,7 +161,11 @@ def choose(
     if any(s is not None for s in stated):
         consistent = [c for c in ids if consistent_with_stated(outputs[c], stated)]
         voters = consistent or ids
-        vouched = rule.examples_vouch and len(voters) < len(ids) and sum(s is not None for s in stated) >= rule.examples_vouch
+        vouched = (
+            rule.examples_vouch
+            and len(voters) < len(everyone)
+            and sum(s is not None for s in stated) >= rule.examples_vouch
+        )
         if vouched:
             rule = dataclasses.replace(rule, min_votes=1)
     decisions = [decide([(outputs[c][i], copies[c]) for c in voters], rule) for i in range(size)]
