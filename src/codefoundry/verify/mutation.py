@@ -14,11 +14,12 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from codefoundry.judge.requests import judge_request, limits_from_timing
+from codefoundry.judge.requests import judge_request
 from codefoundry.pipeline.stage import Resources, StageConfig, StageResult, ThreadedStage
 from codefoundry.records import MutationReport, Problem
 from codefoundry.sandbox.api import ExecResult, Limits
 from codefoundry.verify.mutants import Mutant, generate, select
+from codefoundry.verify.variants import VariantRunConfig
 
 
 class MutationDrop(StrEnum):
@@ -28,7 +29,7 @@ class MutationDrop(StrEnum):
     WEAK_TESTS = "weak_tests"
 
 
-class MutationGateConfig(StageConfig):
+class MutationGateConfig(VariantRunConfig):
     batch_size: int = 64
     min_score: float = Field(
         0.6, ge=0, le=1, description="problems whose suites kill fewer mutants are dropped"
@@ -37,12 +38,6 @@ class MutationGateConfig(StageConfig):
         24, ge=1, description="mutants run per problem (chosen round-robin over operators)"
     )
     min_mutants: int = Field(1, ge=1, description="fewer mutants than this: dropped no_mutants")
-    time_factor: float = Field(
-        20.0, gt=0, description="mutant per-test limit = factor x the reference's slowest test"
-    )
-    min_test_time_s: float = Field(0.1, gt=0, description="floor of the per-test limit")
-    max_time_s: float = Field(2.0, gt=0, description="ceiling of a mutant's whole-suite limit")
-    memory_mb: int = Field(256, gt=0)
 
 
 class MutationGate(ThreadedStage[Problem, Problem]):
@@ -60,11 +55,7 @@ class MutationGate(ThreadedStage[Problem, Problem]):
         return Resources(sandbox_share=1.0, cpu_bound=True)
 
     def _limits(self, timing: ExecResult) -> Limits:
-        cfg = self.config
-        return limits_from_timing(
-            timing, time_factor=cfg.time_factor, min_test_time_s=cfg.min_test_time_s, max_time_s=cfg.max_time_s,
-            memory_mb=cfg.memory_mb,
-        )
+        return self.config.variant_limits(timing)
 
     def process_batch(self, batch: list[Problem]) -> StageResult[Problem]:
         cfg = self.config

@@ -20,11 +20,12 @@ from collections.abc import Iterable
 
 from pydantic import Field
 
-from codefoundry.judge.requests import judge_request, limits_from_timing
+from codefoundry.judge.requests import judge_request
 from codefoundry.pipeline.stage import Resources, StageConfig, StageResult, ThreadedStage
 from codefoundry.records import Problem, Solution, SuiteReport, TestCase
 from codefoundry.sandbox.api import ExecResult, Limits
 from codefoundry.verify.mutants import generate, select
+from codefoundry.verify.variants import VariantRunConfig
 
 NOT_KILLS = frozenset({"pass", "ok", "skipped"})
 
@@ -57,15 +58,10 @@ def killed(kills: dict[str, set[str]], tests: Iterable[str]) -> set[str]:
     return out
 
 
-class ReduceSuiteConfig(StageConfig):
+class ReduceSuiteConfig(VariantRunConfig):
     batch_size: int = 32
     max_mutants: int = Field(24, ge=0, description="mutants of the reference run per problem")
-    time_factor: float = Field(
-        20.0, gt=0, description="a target's per-test limit = factor x the reference's slowest test"
-    )
-    min_test_time_s: float = Field(0.1, gt=0, description="floor of the per-test limit")
-    max_time_s: float = Field(5.0, gt=0, description="ceiling of a target's whole-suite limit")
-    memory_mb: int = Field(256, gt=0)
+    max_time_s: float = Field(5.0, gt=0, description="ceiling of a variant's whole-suite limit")
 
 
 class ReduceSuite(ThreadedStage[Problem, Problem]):
@@ -82,11 +78,7 @@ class ReduceSuite(ThreadedStage[Problem, Problem]):
         return Resources(sandbox_share=1.0, cpu_bound=True)
 
     def _limits(self, timing: ExecResult) -> Limits:
-        cfg = self.config
-        return limits_from_timing(
-            timing, time_factor=cfg.time_factor, min_test_time_s=cfg.min_test_time_s, max_time_s=cfg.max_time_s,
-            memory_mb=cfg.memory_mb,
-        )
+        return self.config.variant_limits(timing)
 
     def process_batch(self, batch: list[Problem]) -> StageResult[Problem]:
         result: StageResult[Problem] = StageResult()
