@@ -190,3 +190,16 @@ def test_code_prompt_of_a_mined_instruction() -> None:
     assert code_prompt(mined, "clamp") == stub
     assert code_prompt(stub, "clamp") == stub  # already code: unchanged (HumanEval prompts, cache keys)
     assert code_prompt("Write clamp.", "clamp") == "Write clamp."
+
+
+def test_a_prose_prompt_names_the_function_and_a_code_prompt_is_unchanged() -> None:
+    from codefoundry.records import Solution
+    from codefoundry.synth.solutions import asked_prompt
+
+    task = Task(prompt="Write a function returning the larger of two numbers.", entry_point="bigger", provenance=Provenance(source="t"))
+    reference = Solution(task_id=task.id, code="def bigger(a: int, b: int) -> int:\n    return max(a, b)\n")
+    asked = asked_prompt(Problem(task=task, reference=reference))
+    assert asked.endswith("Write the function `def bigger(a: int, b: int) -> int:`.")
+    assert asked_prompt(Problem(task=task)).endswith("Write the function `bigger`.")
+    code = problem("m")
+    assert asked_prompt(code) == code.task.prompt

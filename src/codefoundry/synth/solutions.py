@@ -109,6 +109,36 @@ def distinct_programs(
     return [(index, code, copies[key]) for key, (index, code) in first.items()], unparsable
 
 
+def asked_prompt(problem: Problem) -> str:
+    """What the teacher is shown: the prompt as code when it is code (HumanEval: unchanged, so cached samples
+    stay valid); a prompt in prose also names the function and, when a solution shows it, its signature (a
+    small teacher's task may describe the function without naming it, and an answer under another name
+    cannot be judged)."""
+    task = problem.task
+    prompt = code_prompt(task.prompt, task.entry_point)
+    if _defines(prompt, task.entry_point):
+        return prompt
+    signature = next(
+        (s for s in (_signature(c.code, task.entry_point) for c in [problem.reference, *problem.candidates] if c) if s),
+        None,
+    )
+    name = f"`{signature}`" if signature else f"`{task.entry_point}`"
+    return f"{prompt.rstrip()}\n\nWrite the function {name}."
+
+
+def _signature(code: str, name: str) -> str | None:
+    """``def name(params):`` of the function ``name`` in ``code``, or None."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            returns = f" -> {ast.unparse(node.returns)}" if node.returns else ""
+            return f"def {name}({ast.unparse(node.args)}){returns}:"
+    return None
+
+
 def style_for(problem: Problem, style: PromptStyle) -> PromptStyle:
     """``style``, unless the task's prompt is prose with no code defining the entry point: a continuation needs
     code to continue, so such a task is asked in ``chat``."""
@@ -120,6 +150,7 @@ class SampleSolutions(Stage[Problem, Problem]):
     """Ask a teacher for K solutions per problem; append the distinct ones as candidates."""
 
     kind = "synth.solutions"
+    version = 2  # 2: a prose prompt names the function and its signature
     Config = SolutionsConfig
     input_type = Problem
     output_type = Problem
@@ -139,7 +170,7 @@ class SampleSolutions(Stage[Problem, Problem]):
         styles = [style_for(problem, style) for problem in batch]
         requests = [
             solution_request(
-                code_prompt(problem.task.prompt, problem.task.entry_point),
+                asked_prompt(problem),
                 problem_style,
                 template=teacher_config.chat_template,
                 n=cfg.samples,
