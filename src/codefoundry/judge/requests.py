@@ -25,17 +25,9 @@ def collect_request(
     """A collect-mode request running the reference on stored ``inputs`` (argument lists) (reversed and perturbed if asked)."""
     assert problem.reference is not None
     order = list(reversed(inputs)) if perturb else inputs
-    code, entry_point = call_target(problem.task, problem.reference.code + (PERTURB if perturb else ""))
-    return ExecRequest(
-        language="python",
-        style="function",
-        code=code,
-        entry_point=entry_point,
-        tests=[TestInput(args=decode(args)) for args in order],
-        limits=limits,
-        mode="collect",
-        worker=1 if perturb else 0,  # another fork-server, so another string-hash seed
-    )
+    code = problem.reference.code + (PERTURB if perturb else "")
+    # worker 1 for the perturbed run: another fork-server, so another string-hash seed
+    return collect_code_request(problem, code, order, limits, worker=1 if perturb else 0)
 
 
 def collect_code_request(

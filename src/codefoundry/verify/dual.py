@@ -280,8 +280,9 @@ class DualVerify(ThreadedStage[Problem, Problem]):
 
     def _report(self, problem: Problem, candidates: list[Solution], choice: Choice) -> VoteReport:
         samples = sum(c.copies for c in candidates)
-        passing = sum(c.copies for c in candidates if c.id in set(choice.passing))
-        voters = sum(c.copies for c in candidates if c.id in set(choice.voters))
+        passing_ids, voter_ids = set(choice.passing), set(choice.voters)
+        passing = sum(c.copies for c in candidates if c.id in passing_ids)
+        voters = sum(c.copies for c in candidates if c.id in voter_ids)
         rate = passing / samples if samples else 0.0
         votes = [
             InputVote(
