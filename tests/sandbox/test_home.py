@@ -9,7 +9,7 @@ import pytest
 
 from codefoundry.sandbox import ExecRequest, Sandbox
 from codefoundry.sandbox.api import TestInput
-from codefoundry.sandbox.isolation import closed_ancestor
+from codefoundry.sandbox.fsview import closed_ancestor
 
 IMPORTS = """
 def f(x):
@@ -39,14 +39,21 @@ def test_stdlib_modules_that_were_not_preimported_import_in_the_child(sandbox: S
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the uid layer needs root")
-def test_a_closed_home_stays_unlistable(sandbox: Sandbox) -> None:
+def test_a_closed_home_shows_none_of_its_own_entries(sandbox: Sandbox) -> None:
     home = closed_ancestor(sys.base_prefix)
     if home is None:
         pytest.skip("python does not live under a closed directory here")
     result = sandbox.run(
         ExecRequest(code=LIST_HOME, entry_point="f", tests=[TestInput(args=[home])], mode="collect")
     )
-    assert result.verdicts[0].output == "PermissionError"
+    listed = result.verdicts[0].output
+    if sandbox.layers()["fs_view"].active:
+        # the view's own directory: only the way to the interpreter (and toolchains), nothing of the host's
+        prefix_top = os.path.relpath(os.path.realpath(sys.base_prefix), home).split(os.sep)[0]
+        assert prefix_top in listed
+        assert not set(listed) & {".ssh", ".bashrc", ".gitconfig", ".config"} - {prefix_top}
+    else:
+        assert listed == "PermissionError"
 
 
 BYTES_ECHO = """

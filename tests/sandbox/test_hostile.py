@@ -219,7 +219,7 @@ def test_write_and_delete_host_file(run_hostile, tmp_path):
     """
     rep = run_hostile(req(code), follow=FOLLOW)
     assert verdict(rep)["status"] == "runtime_error"
-    assert "Permission" in verdict(rep)["error"]
+    assert "Permission" in verdict(rep)["error"] or "No such file" in verdict(rep)["error"]  # view: not there
     rep = run_hostile(req(f"import os\ndef f():\n    os.remove({str(victim)!r})\n"))
     assert verdict(rep)["status"] == "runtime_error"
     rep = run_hostile(req(f"def f():\n    open({str(tmp_path / 'new.txt')!r}, 'w').write('x')\n"))

@@ -6,7 +6,9 @@ import os
 
 from pydantic import BaseModel, ConfigDict, Field
 
-ALL_LAYERS = ("session", "rlimits", "namespaces", "pidns", "cgroup", "uid", "userns", "landlock", "seccomp")
+ALL_LAYERS = (
+    "session", "rlimits", "namespaces", "pidns", "fs_view", "cgroup", "uid", "userns", "landlock", "seccomp",
+)  # fmt: skip
 
 DEFAULT_PREIMPORTS = (
     "math", "cmath", "itertools", "functools", "collections", "collections.abc", "heapq", "bisect", "re",

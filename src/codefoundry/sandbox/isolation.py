@@ -14,7 +14,6 @@ import errno
 import os
 import resource
 import struct
-import tempfile
 from dataclasses import dataclass, field
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -109,6 +108,8 @@ class WorkerSetup:
     landlock_abi: int = 0
     seccomp_prog: bytes | None = None
     cgroup_dir: str | None = None
+    pids_max_fd: int | None = None  # held open: the filesystem view has no /sys
+    cgroup_procs_fd: int | None = None
     userns: bool = True
     notes: dict[str, tuple[bool, str]] = field(default_factory=dict)
 
@@ -141,12 +142,12 @@ def _mount(source: str, target: str, fstype: str | None, flags: int, data: str |
 
 
 # ------------------------------------------------------------------------------------- worker set-up
-def setup_worker_namespaces(scratch_root: str, tmpfs_mb: int, notes: dict[str, tuple[bool, str]]) -> None:
-    """Give this fork-server its own mount, network, IPC and UTS namespaces (root only).
+def setup_worker_namespaces(notes: dict[str, tuple[bool, str]]) -> bool:
+    """Give this fork-server its own network, IPC, UTS and mount namespaces (root only).
 
     Done once per worker, so no child pays for it: children inherit a network namespace with only a
-    downed loopback (no route anywhere), and a private size-capped tmpfs for scratch files (disk floods
-    end in ENOSPC inside RAM the worker owns, and the mount vanishes with the fork-server).
+    downed loopback (no route anywhere). Returns whether the private mount namespace exists, in which
+    the worker then builds its filesystem view (``fsview.py``) or at least its scratch tmpfs.
     """
     try:
         unshare(CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
@@ -156,11 +157,22 @@ def setup_worker_namespaces(scratch_root: str, tmpfs_mb: int, notes: dict[str, t
     try:
         unshare(CLONE_NEWNS)
         _mount("none", "/", None, MS_REC | MS_PRIVATE, None)
-        os.makedirs(scratch_root, exist_ok=True)
+        return True
+    except OSError as e:
+        notes["scratch_tmpfs"] = (False, f"no private mount namespace, scratch on host disk: {e}")
+        return False
+
+
+def mount_scratch(scratch_root: str, tmpfs_mb: int, notes: dict[str, tuple[bool, str]]) -> None:
+    """A private, size-capped tmpfs for scratch files at ``scratch_root`` (when there is no view).
+
+    Disk floods end in ENOSPC inside RAM the worker owns, and the mount vanishes with the fork-server.
+    """
+    os.makedirs(scratch_root, exist_ok=True)
+    try:
         _mount("cf-scratch", scratch_root, "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmpfs_mb}m,mode=0711")
         notes["scratch_tmpfs"] = (True, f"private {tmpfs_mb} MiB tmpfs at {scratch_root}")
     except OSError as e:
-        os.makedirs(scratch_root, exist_ok=True)
         notes["scratch_tmpfs"] = (False, f"private tmpfs unavailable, scratch on host disk: {e}")
 
 
@@ -168,49 +180,6 @@ def _umount_detach(target: str) -> None:
     if _libc.umount2(target.encode(), ctypes.c_int(MNT_DETACH)) != 0:
         e = ctypes.get_errno()
         raise OSError(e, f"umount {target}: {os.strerror(e)}")
-
-
-def closed_ancestor(path: str) -> str | None:
-    """The first directory above ``path`` that other users cannot traverse (e.g. a 0700 /root), if any."""
-    current = "/"
-    for part in [p for p in os.path.realpath(path).split("/") if p][:-1]:
-        current = os.path.join(current, part)
-        if not os.stat(current).st_mode & 0o001:
-            return current
-    return None
-
-
-def open_closed_home(paths: list[str], notes: dict[str, tuple[bool, str]]) -> None:
-    """Let children (another uid) reach the interpreter when it lives under a closed home such as /root.
-
-    Inside the worker's own mount namespace only: the closed directory is covered by a 0711 tmpfs and each
-    of its entries is bind-mounted back, so every entry keeps its own permissions (a 0700 ~/.ssh stays
-    closed) while world-readable toolchains under it (~/.pyenv, ~/.rustup) become reachable. Without this a
-    child could import only what the fork-server had pre-imported.
-    """
-    closed = sorted({a for a in (closed_ancestor(p) for p in paths) if a is not None})
-    for directory in closed:
-        staging = tempfile.mkdtemp(prefix="cf-home-")
-        try:
-            _mount(directory, staging, None, MS_BIND | MS_REC, None)
-            _mount("cf-home", directory, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0711")
-            for name in os.listdir(staging):
-                source, target = os.path.join(staging, name), os.path.join(directory, name)
-                if os.path.islink(source):
-                    os.symlink(os.readlink(source), target)
-                    continue
-                if os.path.isdir(source):
-                    os.mkdir(target)
-                else:
-                    open(target, "w").close()  # noqa: SIM115 - an empty mount point
-                _mount(source, target, None, MS_BIND | MS_REC, None)
-            _umount_detach(staging)
-            notes["home"] = (True, f"{directory} traversable by children; its entries keep their own permissions")
-        except OSError as e:
-            notes["home"] = (False, f"{directory} stays closed to children (only pre-imported modules load): {e}")
-        finally:
-            with contextlib.suppress(OSError):
-                os.rmdir(staging)
 
 
 def setup_cgroup(name: str, notes: dict[str, tuple[bool, str]]) -> str | None:
@@ -262,8 +231,11 @@ def remove_stale_cgroups(parent: str, prefix: str = "codefoundry-") -> None:
                         os.rmdir(os.path.join(parent, name))
 
 
-def build_landlock(scratch_root: str, notes: dict[str, tuple[bool, str]]) -> tuple[int | None, int]:
-    """Build (but do not apply) a ruleset: read+execute everywhere, write only under scratch, no TCP."""
+def build_landlock(
+    scratch_root: str, notes: dict[str, tuple[bool, str]], readable: list[str] | None = None
+) -> tuple[int | None, int]:
+    """Build (but do not apply) a ruleset: read+execute ``readable`` (default: all of /, which is the
+    worker's filesystem view when it has one), write only under scratch, no TCP."""
     abi = landlock_abi()
     if abi <= 0:
         notes["landlock"] = (False, "Landlock not available in this kernel")
@@ -289,7 +261,9 @@ def build_landlock(scratch_root: str, notes: dict[str, tuple[bool, str]]) -> tup
     fd = int(fd)
     read_x = LL_FS_EXECUTE | LL_FS_READ_FILE | LL_FS_READ_DIR
     file_rw = LL_FS_READ_FILE | LL_FS_WRITE_FILE | (LL_FS_TRUNCATE if abi >= 3 else 0)
-    rules = [("/", read_x), (scratch_root, fs_all), ("/dev/null", file_rw)]
+    read_file = LL_FS_EXECUTE | LL_FS_READ_FILE
+    rules = [(p, read_x if os.path.isdir(p) else read_file) for p in readable or ["/"] if os.path.exists(p)]
+    rules += [(scratch_root, fs_all), ("/dev/null", file_rw)]
     for path, access in rules:
         pfd = os.open(path, os.O_PATH | os.O_CLOEXEC)
         try:
@@ -304,7 +278,8 @@ def build_landlock(scratch_root: str, notes: dict[str, tuple[bool, str]]) -> tup
     os.set_inheritable(fd, True)
     extra = ", no TCP bind/connect" if net else " (no network rules: ABI < 4)"
     extra += ", signals and abstract sockets scoped" if scoped else ""
-    notes["landlock"] = (True, f"ABI {abi}: read-only /, writable scratch{extra}")
+    reads = f"read-only allow-list of {len(readable)} paths" if readable else "read-only /"
+    notes["landlock"] = (True, f"ABI {abi}: {reads}, writable scratch{extra}")
     return fd, abi
 
 
@@ -391,6 +366,14 @@ def set_rlimits(as_bytes: int | None, cpu_s: float, fsize: int, nofile: int, npr
 def join_cgroup(cgroup_dir: str) -> None:
     with open(os.path.join(cgroup_dir, "cgroup.procs"), "w") as f:
         f.write("0")
+
+
+def open_cgroup_files(cgroup_dir: str) -> tuple[int, int]:
+    """``pids.max`` (to write) and ``cgroup.procs`` (to read), held open for the worker's life."""
+    return (
+        os.open(os.path.join(cgroup_dir, "pids.max"), os.O_WRONLY | os.O_CLOEXEC),
+        os.open(os.path.join(cgroup_dir, "cgroup.procs"), os.O_RDONLY | os.O_CLOEXEC),
+    )
 
 
 def drop_privileges(uid: int) -> None:

@@ -42,10 +42,12 @@ _BOOT = "import sys; sys.path.insert(0, {src!r}); from codefoundry.sandbox.serve
 class WorkerProcess:
     """One fork-server process and the pipe pair to it."""
 
-    def __init__(self, index: int, cfg: SandboxConfig, scratch_parent: str) -> None:
+    def __init__(
+        self, index: int, cfg: SandboxConfig, scratch_parent: str, build_cache: str, view_paths: list[str]
+    ) -> None:
         self.index = index
+        # Only used (and created) when the worker has no filesystem view of its own: see fsview.py.
         self.scratch_root = os.path.join(scratch_parent, f"w{index}")
-        os.makedirs(self.scratch_root, exist_ok=True)
         uid = cfg.uid_base + (os.getpid() % 100_000) * 64 + index
         self.server_cfg = ServerConfig(
             scratch_root=self.scratch_root,
@@ -54,6 +56,8 @@ class WorkerProcess:
             tmpfs_mb=cfg.tmpfs_mb,
             cgroup_name=f"codefoundry-{os.getpid()}-w{index}-{time.monotonic_ns() % 10**9}",
             preimport=list(dict.fromkeys([*cfg.preimport, *cfg.preimport_extra])),
+            view_paths=view_paths,
+            build_cache=build_cache,
         )
         self.proc: subprocess.Popen[bytes] | None = None
         self.report: ProbeReport | None = None  # what the last successful start reported

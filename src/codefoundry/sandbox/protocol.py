@@ -36,6 +36,8 @@ class ServerConfig:
     tmpfs_mb: int = 512
     cgroup_name: str = ""
     preimport: list[str] = field(default_factory=list)
+    view_paths: list[str] = field(default_factory=list)  # toolchain roots the filesystem view must hold
+    build_cache: str | None = None  # compiled artefacts: in the view, writable by the fork-server only
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -45,6 +47,8 @@ class ServerConfig:
             "tmpfs_mb": self.tmpfs_mb,
             "cgroup_name": self.cgroup_name,
             "preimport": list(self.preimport),
+            "view_paths": list(self.view_paths),
+            "build_cache": self.build_cache,
         }
 
     @classmethod
@@ -56,6 +60,8 @@ class ServerConfig:
             tmpfs_mb=d.get("tmpfs_mb", 512),
             cgroup_name=d.get("cgroup_name", ""),
             preimport=list(d.get("preimport", [])),
+            view_paths=list(d.get("view_paths", [])),
+            build_cache=d.get("build_cache"),
         )
 
 

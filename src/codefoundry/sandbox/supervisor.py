@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import pathlib
+import secrets
 import shutil
 import tempfile
 import threading
@@ -29,7 +30,7 @@ from codefoundry.sandbox.api import (
 )
 from codefoundry.sandbox.cache import ResultCache, request_key
 from codefoundry.sandbox.config import LayerReport, SandboxConfig
-from codefoundry.sandbox.languages import get_language
+from codefoundry.sandbox.languages import get_language, registry
 from codefoundry.sandbox.layers import layer_report
 from codefoundry.sandbox.pool import Pool, WorkerProcess, shutdown
 from codefoundry.sandbox.protocol import (
@@ -79,13 +80,15 @@ class Sandbox:
             if self._workers:
                 return
             isolation.remove_stale_cgroups("/sys/fs/cgroup/pids")
+            # A worker with its own filesystem view keeps its scratch there and creates nothing on the host;
+            # only a worker without one makes this directory.
             base = self.config.scratch_root or tempfile.gettempdir()
-            os.makedirs(base, exist_ok=True)
-            self._scratch_parent = tempfile.mkdtemp(prefix="codefoundry-sandbox-", dir=base)
-            os.chmod(self._scratch_parent, 0o711)
+            self._scratch_parent = os.path.join(base, f"codefoundry-sandbox-{os.getpid()}-{secrets.token_hex(4)}")
+            os.makedirs(self._build_cache, exist_ok=True)
+            view_paths = [root for lang in registry().values() if lang.available()[0] for root in lang.view_roots()]  # noqa: E501
             try:
                 for i in range(self._n_workers):
-                    w = WorkerProcess(i, self.config, self._scratch_parent)
+                    w = WorkerProcess(i, self.config, self._scratch_parent, self._build_cache, view_paths)
                     self._workers.append(w)
                     self._free.put(w)
             except BaseException:
@@ -225,7 +228,11 @@ class Sandbox:
         else:
             tests_payload = [t.stdin or "" for t in request.tests]
         early = None
-        if judge and request.stop_on_first_failure and request.compare.mode != "checker":
+        # Expected outputs reach the fork-server (to stop at the first wrong answer) only when the child
+        # execs a runtime or binary, which replaces its memory: a Python child is a fork of the server and
+        # would inherit them. Python candidates still stop at the first error, crash or timeout.
+        exec_child = lang.mode == "exec"
+        if judge and exec_child and request.stop_on_first_failure and request.compare.mode != "checker":
             early = EarlyStop(
                 expected=expected_text,
                 mode=request.compare.mode,

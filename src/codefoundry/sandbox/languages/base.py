@@ -50,6 +50,17 @@ class Language:
             return False, f"toolchain missing: {', '.join(missing)}"
         return True, ", ".join(self.resolve(t) or t for t in self.toolchain) or "built in"
 
+    def view_roots(self) -> list[str]:
+        """Where the toolchain lives, for the sandbox's filesystem view: the directory above each
+        binary's ``bin/`` (after links), e.g. a rustup toolchain or an /opt/node; /usr needs nothing."""
+        roots = []
+        for tool in self.toolchain:
+            path = self.resolve(tool)
+            if path is not None:
+                real = os.path.realpath(path)
+                roots.append(os.path.dirname(os.path.dirname(real)))
+        return roots
+
     def spec(self) -> dict[str, Any]:
         def absolute(argv: tuple[str, ...]) -> list[str]:
             out = list(argv)

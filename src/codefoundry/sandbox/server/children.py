@@ -309,18 +309,18 @@ def kill_leftovers(worker: Worker, pid: int) -> None:
     else:
         with contextlib.suppress(OSError):
             os.killpg(pid, signal.SIGKILL)
-        _cgroup_sweep(worker.setup.cgroup_dir)
+        _cgroup_sweep(worker.setup.cgroup_procs_fd)
 
 
-def _cgroup_sweep(cgroup_dir: str | None) -> None:
+def _cgroup_sweep(procs_fd: int | None) -> None:
     """Belt and braces: kill anything still in the worker's cgroup (should be empty already)."""
-    if not cgroup_dir:
+    if procs_fd is None:
         return
     me = os.getpid()
     for _ in range(100):
         try:
-            with open(os.path.join(cgroup_dir, "cgroup.procs")) as f:
-                pids = [int(x) for x in f.read().split() if int(x) not in (0, me)]
+            os.lseek(procs_fd, 0, os.SEEK_SET)
+            pids = [int(x) for x in os.read(procs_fd, 1 << 20).split() if int(x) not in (0, me)]
         except OSError:
             return
         if not pids:

@@ -39,7 +39,10 @@ def probe(worker: Worker) -> ProbeReport:
     os.makedirs(scratch, exist_ok=True)
     if worker.setup.uid is not None:
         os.chown(scratch, worker.setup.uid, worker.setup.uid)
-    outside = tempfile.mkdtemp(prefix="cf-probe-")
+    in_view = worker.notes.get("fs_view", (False,))[0]
+    # A world-writable directory outside scratch, so that only Landlock can stop the child writing there
+    # (in the view, "/" is the view's own root, writable by the fork-server only).
+    outside = tempfile.mkdtemp(prefix="cf-probe-", dir="/" if in_view else None)
     os.chmod(outside, 0o777)
 
     def job() -> None:
@@ -80,6 +83,15 @@ def probe(worker: Worker) -> ProbeReport:
         except OSError:
             checks["netifs"] = ["?"]
         checks["visible_pids"] = len([d for d in os.listdir("/proc") if d.isdigit()])
+        try:
+            checks["root_entries"] = sorted(os.listdir("/"))
+        except OSError as e:
+            checks["root_entries"] = f"blocked ({e.strerror})"
+        for name, path in (("server_root", "/proc/1/root/"), ("home", "/home")):
+            try:
+                checks[name] = f"visible ({len(os.listdir(path))} entries)"
+            except OSError as e:
+                checks[name] = f"blocked ({e.strerror})"
         os.write(3, (json.dumps({"e": "r", "i": 0, "st": "ok", "v": json.dumps(checks)}) + "\n").encode())
         os._exit(0)
 

@@ -246,10 +246,10 @@ def _compile(worker: Worker, req: RunRequest, scratch: str) -> tuple[str | None,
     key = hashlib.sha256(
         json.dumps([lang["name"], lang["compile"], lang.get("source"), req.code]).encode()
     ).hexdigest()[:32]
-    cache_dir = req.build_cache
+    cache_dir, run_dir = worker.build_dirs(req.build_cache)
     final = os.path.join(cache_dir, key)
     if os.path.exists(os.path.join(final, ".ok")):
-        return final, "", True
+        return os.path.join(run_dir, key), "", True
     src = os.path.join(scratch, lang["source"])
     outdir = os.path.join(scratch, "build")
     os.makedirs(outdir)
@@ -296,4 +296,4 @@ def _compile(worker: Worker, req: RunRequest, scratch: str) -> tuple[str | None,
     except OSError as e:
         shutil.rmtree(tmp, ignore_errors=True)
         return None, f"could not store build artefact: {e}", False
-    return final, log, True
+    return os.path.join(run_dir, key), log, True

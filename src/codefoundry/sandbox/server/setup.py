@@ -14,7 +14,7 @@ import os
 import sys
 from dataclasses import dataclass
 
-from codefoundry.sandbox import isolation
+from codefoundry.sandbox import fsview, isolation
 from codefoundry.sandbox.protocol import ServerConfig
 
 Notes = dict[str, tuple[bool, str]]  # layer -> (active, detail), reported at start-up
@@ -32,40 +32,55 @@ class Worker:
     base_vsz: int = 0  # the warm fork-server's address-space size, which in-process children start from
     pids_max: int = -1
     seq: int = 0  # requests served: names each request's scratch dir
+    view: bool = False  # the worker lives in its own filesystem view (fsview.py)
+
+    def build_dirs(self, build_cache: str) -> tuple[str, str]:
+        """Where compiled artefacts are stored (by the fork-server) and run from (by children)."""
+        return (fsview.BUILD_STORE, fsview.BUILD_RUN) if self.view else (build_cache, build_cache)
 
     def set_pids_max(self, n: int) -> None:
         """Cap the candidate's tasks (+1: the fork-server itself is in the cgroup)."""
-        if self.setup.cgroup_dir and n != self.pids_max:
-            with open(os.path.join(self.setup.cgroup_dir, "pids.max"), "w") as f:
-                f.write(str(n + 1))
+        if self.setup.pids_max_fd is not None and n != self.pids_max:
+            os.lseek(self.setup.pids_max_fd, 0, os.SEEK_SET)
+            os.write(self.setup.pids_max_fd, str(n + 1).encode())
             self.pids_max = n
 
 
 def set_up_worker(cfg: ServerConfig) -> Worker:
-    """Apply the per-worker layers ``cfg`` enables, pre-import, and freeze the warm heap."""
+    """Apply the per-worker layers ``cfg`` enables, pre-import, and freeze the warm heap.
+
+    The order matters: the cgroup is joined (and its files held open) before the filesystem view hides
+    ``/sys``; the view is built after the PID namespace exists and before seccomp forbids ``mount``.
+    """
     layers = frozenset(cfg.layers)
     notes: Notes = {}
     root = os.geteuid() == 0
-    scratch_root = cfg.scratch_root
-    if root and "namespaces" in layers:
-        isolation.setup_worker_namespaces(scratch_root, cfg.tmpfs_mb, notes)
-        if notes.get("scratch_tmpfs", (False,))[0]:
-            isolation.open_closed_home([sys.base_prefix, sys.prefix, *sys.path], notes)
-    else:
-        os.makedirs(scratch_root, exist_ok=True)
-        if "namespaces" in layers:
-            notes["netns"] = (False, "per-worker namespaces need root")
+    pidns = os.getpid() == 1
     uid = cfg.uid if root and "uid" in layers else None
     if "uid" in layers and uid is None:
         notes["uid"] = (False, "not started as root: cannot switch uid")
     elif uid is not None:
         notes["uid"] = (True, f"children run as uid {uid}")
-    cg = None
+    cg, cg_fds = None, (None, None)
     if root and "cgroup" in layers:
         cg = isolation.setup_cgroup(cfg.cgroup_name, notes)
+    if cg:
+        try:
+            isolation.join_cgroup(cg)
+            cg_fds = isolation.open_cgroup_files(cg)
+        except OSError as e:
+            notes["pids_cgroup"] = (False, f"could not join pids cgroup: {e}")
+            cg = None
+    scratch_root = _set_up_filesystem(cfg, layers, root, pidns, notes)
     ll_fd, abi = (None, 0)
     if "landlock" in layers:
-        ll_fd, abi = isolation.build_landlock(scratch_root, notes)
+        # In the view, all of / is the view; without one, Landlock alone narrows reads to what it would hold.
+        readable = (
+            None
+            if notes.get("fs_view", (False,))[0]
+            else fsview.readable_paths(_read_only(cfg), cfg.build_cache)
+        )
+        ll_fd, abi = isolation.build_landlock(scratch_root, notes, readable)
     server_prog, prog = isolation.build_seccomp(notes) if "seccomp" in layers else (None, None)
     setup = isolation.WorkerSetup(
         scratch_root=scratch_root,
@@ -74,10 +89,11 @@ def set_up_worker(cfg: ServerConfig) -> Worker:
         landlock_abi=abi,
         seccomp_prog=prog,
         cgroup_dir=cg,
+        pids_max_fd=cg_fds[0],
+        cgroup_procs_fd=cg_fds[1],
         userns="userns" in layers,
         notes=notes,
     )
-    pidns = os.getpid() == 1
     notes["pidns"] = (
         (
             True,
@@ -86,24 +102,17 @@ def set_up_worker(cfg: ServerConfig) -> Worker:
         if pidns
         else (False, "no PID namespace: leftovers are killed by process group and cgroup sweep")
     )
-    if pidns and notes.get("scratch_tmpfs", (False,))[0]:
-        try:
-            isolation._mount("proc", "/proc", "proc", isolation.MS_NOSUID | isolation.MS_NODEV, None)
-            notes["proc"] = (True, "private /proc: candidates see only their own PID namespace")
-        except OSError as e:
-            notes["proc"] = (False, f"could not mount a private /proc: {e}")
     worker = Worker(
-        setup=setup, layers=layers, notes=notes, pidns=pidns, null_fd=os.open("/dev/null", os.O_RDWR)
+        setup=setup,
+        layers=layers,
+        notes=notes,
+        pidns=pidns,
+        null_fd=os.open("/dev/null", os.O_RDWR),
+        view=notes.get("fs_view", (False,))[0],
     )
     for name in cfg.preimport:
         with contextlib.suppress(Exception):
             importlib.import_module(name)
-    if cg:
-        try:
-            isolation.join_cgroup(cg)
-        except OSError as e:
-            notes["pids_cgroup"] = (False, f"could not join pids cgroup: {e}")
-            setup.cgroup_dir = None
     if server_prog:
         try:
             isolation.seccomp_load(server_prog)
@@ -116,6 +125,47 @@ def set_up_worker(cfg: ServerConfig) -> Worker:
     gc.freeze()
     worker.base_vsz = _vsz_bytes()
     return worker
+
+
+def _set_up_filesystem(
+    cfg: ServerConfig, layers: frozenset[str], root: bool, pidns: bool, notes: Notes
+) -> str:
+    """The worker's filesystem: its own view (scratch at /tmp), or a scratch tmpfs on the host; the scratch root."""
+    if not (root and "namespaces" in layers):
+        os.makedirs(cfg.scratch_root, exist_ok=True)
+        if "namespaces" in layers:
+            notes["netns"] = (False, "per-worker namespaces need root")
+        if "fs_view" in layers:
+            notes["fs_view"] = (False, "a filesystem view needs root and a mount namespace")
+        return cfg.scratch_root
+    if not isolation.setup_worker_namespaces(notes):
+        os.makedirs(cfg.scratch_root, exist_ok=True)
+        return cfg.scratch_root
+    if "fs_view" in layers:
+        if fsview.build_view(_read_only(cfg), cfg.build_cache, cfg.tmpfs_mb, notes):
+            notes["scratch_tmpfs"] = (True, f"private {cfg.tmpfs_mb} MiB tmpfs, the view's {fsview.SCRATCH}")
+            notes["proc"] = (True, "private /proc (hidepid): candidates see only their own processes")
+            return fsview.SCRATCH
+    else:
+        notes["fs_view"] = (False, "disabled in SandboxConfig.layers")
+    isolation.mount_scratch(cfg.scratch_root, cfg.tmpfs_mb, notes)
+    if notes.get("scratch_tmpfs", (False,))[0]:
+        fsview.open_closed_home([sys.base_prefix, sys.prefix, *sys.path], notes)
+        if pidns:
+            try:
+                isolation._mount("proc", "/proc", "proc", isolation.MS_NOSUID | isolation.MS_NODEV, None)
+                notes["proc"] = (True, "private /proc: candidates see only their own PID namespace")
+            except OSError as e:
+                notes["proc"] = (False, f"could not mount a private /proc: {e}")
+    return cfg.scratch_root
+
+
+def _read_only(cfg: ServerConfig) -> list[str]:
+    """What children read besides the system: the interpreter, codefoundry's package, the toolchains."""
+    import codefoundry
+
+    package = os.path.dirname(os.path.abspath(codefoundry.__file__))
+    return [*fsview.interpreter_paths(package), *cfg.view_paths]
 
 
 def _vsz_bytes() -> int:
