@@ -165,7 +165,7 @@ def test_layer_report_is_complete(sandbox):
         "pidns",
         "cgroup",
         "uid",
-        "userns",
+        "fs_view",
         "landlock",
         "seccomp",
     ):
@@ -268,7 +268,11 @@ def test_loading_is_charged_to_the_whole_run_not_the_first_test(sandbox):
     res = sandbox.run(
         fn(
             slow_test,
-            [TestInput(args=[0], expected=0), TestInput(args=[0.5], expected=0.5), TestInput(args=[0], expected=0)],
+            [
+                TestInput(args=[0], expected=0),
+                TestInput(args=[0.5], expected=0.5),
+                TestInput(args=[0], expected=0),
+            ],
             limits=Limits(time_s=3, per_test_time_s=0.1),
         )
     )

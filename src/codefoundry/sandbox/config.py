@@ -7,7 +7,7 @@ import os
 from pydantic import BaseModel, ConfigDict, Field
 
 ALL_LAYERS = (
-    "session", "rlimits", "namespaces", "pidns", "fs_view", "cgroup", "uid", "userns", "landlock", "seccomp",
+    "session", "rlimits", "namespaces", "pidns", "fs_view", "cgroup", "uid", "landlock", "seccomp",
 )  # fmt: skip
 
 DEFAULT_PREIMPORTS = (

@@ -106,11 +106,9 @@ class WorkerSetup:
     uid: int | None = None
     landlock_fd: int | None = None
     landlock_abi: int = 0
-    seccomp_prog: bytes | None = None
     cgroup_dir: str | None = None
     pids_max_fd: int | None = None  # held open: the filesystem view has no /sys
     cgroup_procs_fd: int | None = None
-    userns: bool = True
     notes: dict[str, tuple[bool, str]] = field(default_factory=dict)
 
 
@@ -303,25 +301,21 @@ def _export(f: object) -> bytes:
             os.close(w)
 
 
-def build_seccomp(notes: dict[str, tuple[bool, str]]) -> tuple[bytes | None, bytes | None]:
-    """Compile the two seccomp programs once with pyseccomp (libseccomp); return their raw BPF bytes.
+def build_seccomp(notes: dict[str, tuple[bool, str]]) -> bytes | None:
+    """Compile the seccomp program once with pyseccomp (libseccomp); return its raw BPF bytes.
 
-    The *server* program denies everything on the list except ``unshare`` (children still need it for
-    their user namespace) and is loaded into the fork-server itself once set-up is done, so every child
-    inherits it for free. The *child* program then only adds ``unshare`` -> EPERM: a handful of BPF
-    instructions to load per child instead of a hundred.
+    It is loaded into the fork-server itself once set-up is done, so every child inherits it for free:
+    nothing is loaded per child.
     """
     try:
         import pyseccomp as sc
     except Exception as e:  # pragma: no cover - depends on the environment
         notes["seccomp"] = (False, f"pyseccomp/libseccomp unavailable: {e}")
-        return None, None
+        return None
     try:
         f = sc.SyscallFilter(sc.ALLOW)
         skipped = []
         for name in DENIED_SYSCALLS:
-            if name == "unshare":
-                continue
             try:
                 f.add_rule(sc.ERRNO(errno.EPERM), name)
             except Exception:
@@ -332,21 +326,18 @@ def build_seccomp(notes: dict[str, tuple[bool, str]]) -> tuple[bytes | None, byt
             f.add_rule(sc.ERRNO(errno.EPERM), "clone", sc.Arg(0, sc.MASKED_EQ, flag, flag))
         f.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")  # its flags live in memory; libc falls back to clone
         f.add_rule(sc.ERRNO(errno.EPERM), "ioctl", sc.Arg(1, sc.MASKED_EQ, 0xFFFFFFFF, TIOCSTI))
-        server = _export(f)
-        c = sc.SyscallFilter(sc.ALLOW)
-        c.add_rule(sc.ERRNO(errno.EPERM), "unshare")
-        child = _export(c)
+        program = _export(f)
         note = (
-            f"{len(server) // 8}+{len(child) // 8} BPF instructions: no inet/netlink/raw sockets, ptrace, "
+            f"{len(program) // 8} BPF instructions: no inet/netlink/raw sockets, ptrace, "
             "mount, bpf, keyctl, namespaces, io_uring, ..."
         )
         if skipped:
             note += f" (unknown here: {', '.join(skipped)})"
         notes["seccomp"] = (True, note)
-        return server, child
+        return program
     except Exception as e:
         notes["seccomp"] = (False, f"seccomp filter could not be built: {e}")
-        return None, None
+        return None
 
 
 # ------------------------------------------------------------------------------------ per-child layers
@@ -428,15 +419,15 @@ class ChildPlan:
     nofile: int
     nproc: int
     drop_uid: bool = True
-    layers: frozenset[str] = frozenset({"session", "rlimits", "uid", "userns", "landlock", "seccomp"})
+    layers: frozenset[str] = frozenset({"session", "rlimits", "uid", "landlock", "seccomp"})
 
 
 def apply_child_isolation(setup: WorkerSetup, plan: ChildPlan) -> None:
     """Apply every enabled layer, in order, inside the just-forked child. Raises on any failure.
 
-    Order matters: cgroup membership and rlimits need root, so they come before the uid drop; the user
-    namespace is made as the unprivileged uid (so it grants nothing outside); Landlock and seccomp come
-    last because they would forbid the earlier steps.
+    Order matters: rlimits need root, so they come before the uid drop; Landlock comes last because it
+    needs ``no_new_privs`` once capabilities are gone. The seccomp filter is already there: the child
+    inherits the fork-server's.
     """
     layers = plan.layers
     if "session" in layers:
@@ -447,11 +438,6 @@ def apply_child_isolation(setup: WorkerSetup, plan: ChildPlan) -> None:
         set_rlimits(plan.as_bytes, plan.cpu_s, plan.fsize, plan.nofile, plan.nproc if uid_limited else None)
     if "uid" in layers and setup.uid is not None and plan.drop_uid:
         drop_privileges(setup.uid)
-        if "userns" in layers and setup.userns:
-            unshare(CLONE_NEWUSER)
-    if "landlock" in layers or "seccomp" in layers:
-        no_new_privs()
     if "landlock" in layers and setup.landlock_fd is not None:
+        no_new_privs()
         landlock_restrict(setup.landlock_fd)
-    if "seccomp" in layers and setup.seccomp_prog:
-        seccomp_load(setup.seccomp_prog)

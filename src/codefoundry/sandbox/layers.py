@@ -42,11 +42,6 @@ def layer_report(enabled_layers: list[str], probe: ProbeReport) -> dict[str, Lay
     add("cgroup", cg_ok, cg_note)
     uid_ok, uid_note = notes.get("uid", (False, "not attempted"))
     add("uid", uid_ok and checks.get("uid", 0) != 0, uid_note)
-    add(
-        "userns",
-        "userns" in enabled and uid_ok and not iso_err,
-        "unprivileged user namespace per candidate",
-    )
     ll_ok, ll_note = notes.get("landlock", (False, "not attempted"))
     add("landlock", ll_ok and str(checks.get("write_outside", "")).startswith("blocked"), ll_note)
     sc_ok, sc_note = notes.get("seccomp", (False, "not attempted"))

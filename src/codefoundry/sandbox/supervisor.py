@@ -83,9 +83,13 @@ class Sandbox:
             # A worker with its own filesystem view keeps its scratch there and creates nothing on the host;
             # only a worker without one makes this directory.
             base = self.config.scratch_root or tempfile.gettempdir()
-            self._scratch_parent = os.path.join(base, f"codefoundry-sandbox-{os.getpid()}-{secrets.token_hex(4)}")
+            self._scratch_parent = os.path.join(
+                base, f"codefoundry-sandbox-{os.getpid()}-{secrets.token_hex(4)}"
+            )
             os.makedirs(self._build_cache, exist_ok=True)
-            view_paths = [root for lang in registry().values() if lang.available()[0] for root in lang.view_roots()]  # noqa: E501
+            view_paths = [
+                root for lang in registry().values() if lang.available()[0] for root in lang.view_roots()
+            ]  # noqa: E501
             try:
                 for i in range(self._n_workers):
                     w = WorkerProcess(i, self.config, self._scratch_parent, self._build_cache, view_paths)

@@ -135,7 +135,7 @@ def measure(worker: Worker, n: int) -> MeasureReply:
     os.makedirs(scratch, exist_ok=True)
     if worker.setup.uid is not None:
         os.chown(scratch, worker.setup.uid, worker.setup.uid)
-    order = ["session", "rlimits", "uid", "userns", "landlock", "seccomp"]
+    order = ["session", "rlimits", "uid", "landlock"]
     variants = []
     for k in range(-1, len(order)):
         plan = child_plan(worker, scratch, _LIMITS, _IN_PROCESS)

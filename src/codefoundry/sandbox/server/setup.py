@@ -81,17 +81,15 @@ def set_up_worker(cfg: ServerConfig) -> Worker:
             else fsview.readable_paths(_read_only(cfg), cfg.build_cache)
         )
         ll_fd, abi = isolation.build_landlock(scratch_root, notes, readable)
-    server_prog, prog = isolation.build_seccomp(notes) if "seccomp" in layers else (None, None)
+    seccomp_program = isolation.build_seccomp(notes) if "seccomp" in layers else None
     setup = isolation.WorkerSetup(
         scratch_root=scratch_root,
         uid=uid,
         landlock_fd=ll_fd,
         landlock_abi=abi,
-        seccomp_prog=prog,
         cgroup_dir=cg,
         pids_max_fd=cg_fds[0],
         cgroup_procs_fd=cg_fds[1],
-        userns="userns" in layers,
         notes=notes,
     )
     notes["pidns"] = (
@@ -113,12 +111,11 @@ def set_up_worker(cfg: ServerConfig) -> Worker:
     for name in cfg.preimport:
         with contextlib.suppress(Exception):
             importlib.import_module(name)
-    if server_prog:
+    if seccomp_program:
         try:
-            isolation.seccomp_load(server_prog)
+            isolation.seccomp_load(seccomp_program)
         except OSError as e:
-            notes["seccomp"] = (False, f"could not load the server filter: {e}")
-            setup.seccomp_prog = None
+            notes["seccomp"] = (False, f"could not load the filter: {e}")
     # Freeze the warm heap: the children's garbage collector then never walks (and so never
     # copy-on-write faults) the pre-imported objects.
     gc.collect()
