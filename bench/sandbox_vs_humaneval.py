@@ -13,15 +13,19 @@ as repeated samples from a model often are; the cache starts empty). Both sides 
   ``swallow_io`` and ``time_limit``; it is driven by a 2-thread ThreadPoolExecutor, as
   ``evaluate_functional_correctness`` does.
 
-Prints verdicts/s for each, the ratio (goal >= 10x), whether verdicts agree, and the per-candidate isolation
-overhead (median fork+layers minus fork alone; goal <= 3 ms). Usage: ``python bench/sandbox_vs_humaneval.py
-[--copies 5] [--json OUT]``.
+Prints verdicts/s for each, the ratio (goal >= 10x), whether verdicts agree, the per-candidate isolation
+overhead (median fork+layers minus fork alone; goal <= 3 ms), and where a distinct candidate's time goes: CPU
+of the supervisor, the fork-servers and the children, their page faults, the tests' own time (as the
+children measured it) and fork+exit, and what is left above fork + tests. Usage:
+``python bench/sandbox_vs_humaneval.py [--copies 5] [--json OUT]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -88,6 +92,30 @@ def he_check_correctness(
         )
 
 
+def _server_pids(sb: Sandbox) -> list[int]:
+    """The fork-server processes: each worker's process, or its child when it made a PID namespace."""
+    pids = []
+    for worker in sb._workers:
+        outer = worker.proc.pid
+        try:
+            with open(f"/proc/{outer}/task/{outer}/children") as f:
+                inner = [int(x) for x in f.read().split()]
+        except OSError:
+            inner = []
+        pids.extend(inner or [outer])
+    return pids
+
+
+def _cpu(pid: int) -> tuple[float, float, int, int]:
+    """(own CPU s, reaped children's CPU s, own minor faults, children's minor faults) of a process."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    hz = os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / hz
+    reaped = (int(fields[13]) + int(fields[14])) / hz
+    return own, reaped, int(fields[7]), int(fields[8])
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--copies", type=int, default=5)
@@ -111,11 +139,26 @@ def main() -> int:
         layers = sb.layers()
         missing = [k for k, v in layers.items() if not v.active and not k.startswith("lang:")]
         reqs = [build_request(problems[tid], comp) for tid, comp in cands]
+        servers = _server_pids(sb)
+        before = [_cpu(p) for p in servers]
+        self0 = resource.getrusage(resource.RUSAGE_SELF)
         t0 = time.perf_counter()
         results = sb.run_many(reqs)
         cf_s = time.perf_counter() - t0
+        self1 = resource.getrusage(resource.RUSAGE_SELF)
+        after = [_cpu(p) for p in servers]
         cf = [judge_result(problems[tid], r) for (tid, _), r in zip(cands, results, strict=True)]
         overhead = sb.measure_overhead(200)
+    per = 1000 / n  # seconds in total -> ms per candidate
+    spent = {
+        "supervisor_cpu_ms": (self1.ru_utime - self0.ru_utime + self1.ru_stime - self0.ru_stime) * per,
+        "fork_server_cpu_ms": sum(b[0] - a[0] for a, b in zip(before, after, strict=True)) * per,
+        "children_cpu_ms": sum(b[1] - a[1] for a, b in zip(before, after, strict=True)) * per,
+        "fork_server_faults": sum(b[2] - a[2] for a, b in zip(before, after, strict=True)) / n,
+        "children_faults": sum(b[3] - a[3] for a, b in zip(before, after, strict=True)) / n,
+        "tests_ms": sum(v.time_s for r in results for v in r.verdicts) * per,
+        "core_ms_per_candidate": cf_s * args.workers * per,
+    }
 
     # ---- codefoundry as configured by default: the copies are identical, as repeated samples often are;
     # identical candidates run once per batch (dedup), the result cache starts empty
@@ -143,6 +186,8 @@ def main() -> int:
     ]
     fork_ms = overhead.get("fork only", 0.0)
     full_ms = list(overhead.values())[-1] if overhead else 0.0
+    spent["above_fork_and_tests_ms"] = spent["core_ms_per_candidate"] - full_ms - spent["tests_ms"]
+    spent = {k: round(v, 3) for k, v in spent.items()}
     fig = {
         "candidates": n,
         "workers": args.workers,
@@ -159,6 +204,7 @@ def main() -> int:
         "fork_only_ms": fork_ms,
         "fork_all_layers_ms": full_ms,
         "layer_costs_ms": overhead,
+        "per_candidate": spent,
         "missing_layers": missing,
     }
     print(f"candidates: {n} (HumanEval canonical x{args.copies}), workers: {args.workers}")
@@ -179,6 +225,15 @@ def main() -> int:
         f"isolation overhead per candidate: {fig['isolation_overhead_ms']} ms (fork alone {fork_ms} ms, all layers {full_ms} ms; goal <= 3 ms)"
     )
     print(f"cumulative layer costs (median ms): {overhead}")
+    print(
+        f"one distinct candidate: {spent['core_ms_per_candidate']} core-ms = tests {spent['tests_ms']} "
+        f"+ fork with every layer {full_ms} + {spent['above_fork_and_tests_ms']} above fork + tests"
+    )
+    print(
+        f"  CPU ms: supervisor {spent['supervisor_cpu_ms']}, fork-servers {spent['fork_server_cpu_ms']}, "
+        f"children {spent['children_cpu_ms']}; page faults: fork-servers {spent['fork_server_faults']:.0f}, "
+        f"children {spent['children_faults']:.0f}"
+    )
     if args.json:
         with open(args.json, "w") as f:
             json.dump(fig, f, indent=2)

@@ -5,6 +5,7 @@ store still read."""
 from __future__ import annotations
 
 import ast
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -162,3 +163,17 @@ def test_the_store_and_the_caches_keep_their_layers() -> None:
     assert not any(name.startswith("codefoundry") for name in imports("kvstore.py"))
     assert not any(name.startswith("codefoundry.teacher") for name in imports("sandbox/cache.py"))
     assert not any(name.startswith("codefoundry.sandbox") for name in imports("teacher/cache.py"))
+
+
+def test_a_new_store_is_private_to_its_owner(tmp_path: Path) -> None:
+    """Caches hold expected outputs: the file and its WAL are 0600, whatever the umask."""
+    old = os.umask(0o022)
+    try:
+        store = _store(tmp_path / "private.sqlite")
+        store.put_many([("k", "v", 1)])
+        modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir()}
+        store.close()
+    finally:
+        os.umask(old)
+    assert modes["private.sqlite"] == 0o600
+    assert all(mode == 0o600 for mode in modes.values()), modes

@@ -10,6 +10,7 @@ Imports nothing of codefoundry: the sandbox and the teacher both use it and neit
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
@@ -42,6 +43,10 @@ class KVStore:
             raise ValueError(f"value column {value!r} is not one of the columns")
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.exists():
+            # private to its owner (SQLite gives its -wal and -shm files the same mode): a cache holds
+            # expected outputs and teacher answers, which no other user (no sandboxed candidate) may read
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
         self._table = table
         self._value = value
         all_columns = ["key", *(name for name, _ in columns)]

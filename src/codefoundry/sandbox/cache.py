@@ -14,7 +14,7 @@ from codefoundry.kvstore import KVStore
 from codefoundry.sandbox.api import ExecRequest, ExecResult
 from codefoundry.sandbox.plaindata import from_json_value, to_plain
 
-ENGINE_VERSION = "3"  # bump when a change to the engine may change verdicts
+ENGINE_VERSION = "4"  # bump when a change to the engine may change verdicts (4: the filesystem view)
 
 
 def request_key(request: ExecRequest) -> str:

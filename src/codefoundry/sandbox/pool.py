@@ -43,7 +43,13 @@ class WorkerProcess:
     """One fork-server process and the pipe pair to it."""
 
     def __init__(
-        self, index: int, cfg: SandboxConfig, scratch_parent: str, build_cache: str, view_paths: list[str]
+        self,
+        index: int,
+        cfg: SandboxConfig,
+        scratch_parent: str,
+        build_cache: str,
+        view_paths: list[str],
+        seccomp: tuple[bytes | None, str] = (None, ""),
     ) -> None:
         self.index = index
         # Only used (and created) when the worker has no filesystem view of its own: see fsview.py.
@@ -58,6 +64,8 @@ class WorkerProcess:
             preimport=list(dict.fromkeys([*cfg.preimport, *cfg.preimport_extra])),
             view_paths=view_paths,
             build_cache=build_cache,
+            seccomp_program=seccomp[0].hex() if seccomp[0] else None,
+            seccomp_note=seccomp[1],
         )
         self.proc: subprocess.Popen[bytes] | None = None
         self.report: ProbeReport | None = None  # what the last successful start reported

@@ -38,6 +38,10 @@ class ServerConfig:
     preimport: list[str] = field(default_factory=list)
     view_paths: list[str] = field(default_factory=list)  # toolchain roots the filesystem view must hold
     build_cache: str | None = None  # compiled artefacts: in the view, writable by the fork-server only
+    # The seccomp program (BPF, hex) and what it holds, compiled by the supervisor: libseccomp loaded in the
+    # fork-server would make every fork copy its mappings.
+    seccomp_program: str | None = None
+    seccomp_note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -49,6 +53,8 @@ class ServerConfig:
             "preimport": list(self.preimport),
             "view_paths": list(self.view_paths),
             "build_cache": self.build_cache,
+            "seccomp_program": self.seccomp_program,
+            "seccomp_note": self.seccomp_note,
         }
 
     @classmethod
@@ -62,6 +68,8 @@ class ServerConfig:
             preimport=list(d.get("preimport", [])),
             view_paths=list(d.get("view_paths", [])),
             build_cache=d.get("build_cache"),
+            seccomp_program=d.get("seccomp_program"),
+            seccomp_note=d.get("seccomp_note", ""),
         )
 
 

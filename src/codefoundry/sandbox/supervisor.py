@@ -8,6 +8,7 @@ style), which it re-parses (only plain types survive) and compares with the expe
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import pathlib
@@ -83,6 +84,7 @@ class Sandbox:
             # A worker with its own filesystem view keeps its scratch there and creates nothing on the host;
             # only a worker without one makes this directory.
             base = self.config.scratch_root or tempfile.gettempdir()
+            _remove_stale_scratch(base)
             self._scratch_parent = os.path.join(
                 base, f"codefoundry-sandbox-{os.getpid()}-{secrets.token_hex(4)}"
             )
@@ -90,9 +92,12 @@ class Sandbox:
             view_paths = [
                 root for lang in registry().values() if lang.available()[0] for root in lang.view_roots()
             ]  # noqa: E501
+            seccomp = _seccomp_program() if "seccomp" in self.config.layers else (None, "")
             try:
                 for i in range(self._n_workers):
-                    w = WorkerProcess(i, self.config, self._scratch_parent, self._build_cache, view_paths)
+                    w = WorkerProcess(
+                        i, self.config, self._scratch_parent, self._build_cache, view_paths, seccomp
+                    )
                     self._workers.append(w)
                     self._free.put(w)
             except BaseException:
@@ -265,6 +270,24 @@ class Sandbox:
             self._free.put(w)
         resp = RunResponse.from_dict(raw)
         return judge_response(request, resp, expected, self._execute), resp
+
+
+def _remove_stale_scratch(base: str) -> None:
+    """Scratch directories of sandboxes whose process is gone (killed before it could clean up)."""
+    with contextlib.suppress(OSError):
+        for name in os.listdir(base):
+            parts = name.split("-")
+            if name.startswith("codefoundry-sandbox-") and len(parts) == 4 and parts[2].isdigit():
+                path = os.path.join(base, name)
+                if not os.path.exists(f"/proc/{parts[2]}") and os.stat(path).st_uid == os.geteuid():
+                    shutil.rmtree(path, ignore_errors=True)
+
+
+def _seccomp_program() -> tuple[bytes | None, str]:
+    """The fork-servers' seccomp program, compiled here (libseccomp stays out of the fork-servers)."""
+    notes: dict[str, tuple[bool, str]] = {}
+    program = isolation.build_seccomp(notes)
+    return program, notes["seccomp"][1]
 
 
 def _default_build_cache() -> str:

@@ -1,6 +1,7 @@
 """Once per worker: the isolation the fork-server sets up for itself and every child it will fork.
 
-Namespaces, the scratch tmpfs, the pids cgroup, a Landlock ruleset and seccomp programs are made here, once,
+Namespaces, the filesystem view, the pids cgroup and a Landlock ruleset are made here, once, and the seccomp
+program the supervisor compiled is loaded,
 so that what is left per child is a handful of syscalls. The pre-imports and the frozen heap are also done
 here: children inherit them instead of importing again.
 """
@@ -81,7 +82,11 @@ def set_up_worker(cfg: ServerConfig) -> Worker:
             else fsview.readable_paths(_read_only(cfg), cfg.build_cache)
         )
         ll_fd, abi = isolation.build_landlock(scratch_root, notes, readable)
-    seccomp_program = isolation.build_seccomp(notes) if "seccomp" in layers else None
+    seccomp_program = (
+        bytes.fromhex(cfg.seccomp_program) if "seccomp" in layers and cfg.seccomp_program else None
+    )
+    if "seccomp" in layers:
+        notes["seccomp"] = (seccomp_program is not None, cfg.seccomp_note or "no program was compiled")
     setup = isolation.WorkerSetup(
         scratch_root=scratch_root,
         uid=uid,
