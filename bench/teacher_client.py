@@ -108,7 +108,10 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument(
-        "--latency", type=float, default=0.5, help="server seconds per request (a short LLM call; 0.05 is a stress)"
+        "--latency",
+        type=float,
+        default=0.5,
+        help="server seconds per request (a short LLM call; 0.05 is a stress)",
     )
     parser.add_argument(
         "--jitter",
