@@ -104,7 +104,7 @@ def build_view(
     if machine not in _PIVOT_ROOT:
         notes["fs_view"] = (False, f"pivot_root number unknown on {machine}")
         return False
-    entries = minimal([*SYSTEM_ROOTS, *etc_entries(), *read_only])
+    entries = [p for p in minimal([*SYSTEM_ROOTS, *etc_entries(), *read_only]) if os.path.lexists(p)]
     sources = {}
     try:
         # Hold every source open first: once the view covers /tmp, sources under the host's /tmp are hidden.
