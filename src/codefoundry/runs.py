@@ -10,7 +10,7 @@ from codefoundry.durable import write_json
 from codefoundry.export import export_run
 from codefoundry.pipeline.plan import plan
 from codefoundry.pipeline.rundir import RunDir
-from codefoundry.pipeline.runner import ProgressSink, run_recipe
+from codefoundry.pipeline.runner import ProgressSink, RunnerOptions, run_recipe
 from codefoundry.pipeline.summary import summarize
 from codefoundry.recipe import Recipe
 
@@ -21,9 +21,10 @@ def execute(
     *,
     progress: ProgressSink | None = None,
     preview_limit: int | None = None,
+    runner: RunnerOptions | None = None,
 ) -> dict[str, Any]:
     """A whole run: the stages (resuming), the export, and the summary written to ``summary.json``."""
-    report = run_recipe(recipe, run_path, progress=progress, preview_limit=preview_limit)
+    report = run_recipe(recipe, run_path, progress=progress, preview_limit=preview_limit, runner=runner)
     run_dir = RunDir(run_path)
     planned = plan(recipe)
     written = export_run(run_dir, planned[-1], recipe.export)

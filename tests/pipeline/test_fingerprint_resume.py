@@ -31,7 +31,9 @@ def _recipe(base_url: str, *, concurrency: int = 4, workers: int = 2, min_score:
     )
 
 
-def test_runtime_knobs_resume_without_calls_and_a_gate_change_reruns_only_that_stage_on(tmp_path: Path) -> None:
+def test_runtime_knobs_resume_without_calls_and_a_gate_change_reruns_only_that_stage_on(
+    tmp_path: Path,
+) -> None:
     with ScriptedServer(latency_s=0.01, tasks=True) as server:
         first = run_recipe(_recipe(server.base_url), tmp_path)
         calls = len(server.generations())

@@ -18,7 +18,9 @@ def test_commit_then_read_back_in_batch_order(tmp_path: Path) -> None:
     run_dir = RunDir(tmp_path)
     run_dir.create()
     run_dir.commit_batch("00-a", 1, "k1", _records(2)[1:], [], 0.1, FP)
-    run_dir.commit_batch("00-a", 0, "k0", _records(1), [Drop(stage="a", record_id="r", reason="why")], 0.1, FP)
+    run_dir.commit_batch(
+        "00-a", 0, "k0", _records(1), [Drop(stage="a", record_id="r", reason="why")], 0.1, FP
+    )
     ids = [r["id"] for r in run_dir.iter_records("00-a", FP)]
     assert ids == [r.id for r in _records(2)]
     assert [d.reason for d in run_dir.iter_drops("00-a", FP)] == ["why"]

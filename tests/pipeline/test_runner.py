@@ -142,7 +142,9 @@ def test_batches_finishing_out_of_order_give_the_records_of_an_ordered_run(tmp_p
     shuffled = _recipe(delay_s=0.05, max_batches_in_flight=4)
     run_recipe(shuffled, tmp_path / "shuffled")
     for index in (1, 2):
-        assert _records(tmp_path / "ordered", ordered, index) == _records(tmp_path / "shuffled", shuffled, index)
+        assert _records(tmp_path / "ordered", ordered, index) == _records(
+            tmp_path / "shuffled", shuffled, index
+        )
 
 
 def test_second_run_skips_every_committed_batch(tmp_path: Path) -> None:
@@ -202,7 +204,10 @@ def test_preview_limits_records_entering_each_stage(tmp_path: Path) -> None:
 
 
 def test_stages_that_do_not_chain_are_refused_at_load() -> None:
-    with pytest.raises(RecipeError, match=r"stages\[1\] \(toy.seeds\): takes Seed records, but stages\[0\] \(toy.list\) gives SourceFile"):
+    with pytest.raises(
+        RecipeError,
+        match=r"stages\[1\] \(toy.seeds\): takes Seed records, but stages\[0\] \(toy.list\) gives SourceFile",
+    ):
         recipe_from_dict({"name": "bad", "stages": [{"kind": "toy.list"}, {"kind": "toy.seeds"}]})
     with pytest.raises(RecipeError, match="first stage must be a source"):
         recipe_from_dict({"name": "bad", "stages": [{"kind": "toy.drop_odd"}]})

@@ -40,7 +40,9 @@ _mount_tools()
 
 RecipeArg = Annotated[
     Path | None,
-    typer.Argument(help="YAML recipe; leave out for the built-in default (mine the Python standard library)."),
+    typer.Argument(
+        help="YAML recipe; leave out for the built-in default (mine the Python standard library)."
+    ),
 ]
 
 
@@ -58,19 +60,42 @@ def _default_run_dir(name: str) -> Path:
 def run(
     recipe: RecipeArg = None,
     run_dir: Annotated[Path | None, typer.Option(help="Run directory (default: runs/<recipe name>).")] = None,
+    runner: Annotated[
+        str,
+        typer.Option(
+            help="Where batches run: 'local' (this process) or 'ray' (a Ray cluster; see docs/scale.md)."
+        ),
+    ] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option(help="With --runner ray: the cluster's address (default: start a local cluster)."),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="With --runner ray: stage workers, each hosting every stage (default: one per node).", min=1
+        ),
+    ] = None,
 ) -> None:
     """Run a recipe to the end, resuming whatever an earlier run of it in RUN_DIR already finished."""
     from codefoundry.cli.progress import RichProgress, make_console, print_summary
+    from codefoundry.pipeline.runner import RunnerKind, RunnerOptions
     from codefoundry.recipe import load_recipe
     from codefoundry.runs import execute
 
     console = make_console()
     try:
+        kinds = {kind.value: kind for kind in RunnerKind}
+        if runner not in kinds:
+            raise UserError(f"--runner: expected one of {', '.join(kinds)}, got {runner!r}")
+        if kinds[runner] is RunnerKind.LOCAL and (address is not None or workers is not None):
+            raise UserError("--address and --workers apply to --runner ray only")
+        options = RunnerOptions(kind=kinds[runner], address=address, workers=workers)
         loaded = load_recipe(recipe)
         path = run_dir or _default_run_dir(loaded.name)
         console.print(f"recipe [bold]{loaded.name}[/bold] -> run directory {path}")
         with RichProgress(console) as sink:
-            summary = execute(loaded, path, progress=sink)
+            summary = execute(loaded, path, progress=sink, runner=options)
     except UserError as exc:
         raise _fail(str(exc)) from None
     print_summary(console, summary)

@@ -83,7 +83,9 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
         )
     console.print(table)
     final = summary.get("final", {})
-    console.print(f"verified tasks: [bold]{final.get('tasks', 0)}[/bold] ({final.get('problems', 0)} problems)")
+    console.print(
+        f"verified tasks: [bold]{final.get('tasks', 0)}[/bold] ({final.get('problems', 0)} problems)"
+    )
     if "tests_per_task" in final:
         t = final["tests_per_task"]
         console.print(
@@ -93,7 +95,9 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
     if "mutation_score" in final:
         m = final["mutation_score"]
         histogram = "  ".join(f"{k}: {v}" for k, v in m["histogram"].items())
-        console.print(f"mutation score: min {m['min']}, median {m['median']}, mean {m['mean']}  |  {histogram}")
+        console.print(
+            f"mutation score: min {m['min']}, median {m['median']}, mean {m['mean']}  |  {histogram}"
+        )
     if "seconds" in summary:
         console.print(f"time: {summary['seconds']:.1f} s")
     for path in summary.get("exported", []):

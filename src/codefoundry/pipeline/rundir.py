@@ -193,7 +193,12 @@ class RunDir:
         self, stage: str, fingerprint: str, batches: int, records: int, drops: int, seconds: float = 0.0
     ) -> None:
         done = StageDone(
-            stage=stage, fingerprint=fingerprint, batches=batches, records=records, drops=drops, seconds=round(seconds, 2)
+            stage=stage,
+            fingerprint=fingerprint,
+            batches=batches,
+            records=records,
+            drops=drops,
+            seconds=round(seconds, 2),
         )
         self._append_manifest(done)
 

@@ -19,12 +19,14 @@ import shutil
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from codefoundry.errors import UserError
+from codefoundry.pipeline.executors import Executor, LocalExecutor
 from codefoundry.pipeline.feed import Feed, first_cause, spread
 from codefoundry.pipeline.plan import PlannedStage, plan
 from codefoundry.pipeline.rundir import Manifest, RunDir
@@ -37,6 +39,22 @@ if TYPE_CHECKING:
 
 # Requests a teacher stage keeps queued, as a multiple of the teacher's max_concurrency.
 TEACHER_QUEUE = 8
+
+
+class RunnerKind(StrEnum):
+    """Which executor runs the stages' batches."""
+
+    LOCAL = "local"
+    RAY = "ray"
+
+
+@dataclass(frozen=True)
+class RunnerOptions:
+    """How to run: here, or on a Ray cluster (``address`` None: a local one, started for the run)."""
+
+    kind: RunnerKind = RunnerKind.LOCAL
+    address: str | None = None
+    workers: int | None = None  # actors per stage on Ray (default: one per node)
 
 
 @dataclass
@@ -99,8 +117,10 @@ class _StageRun:
         manifest: Manifest,
         progress: ProgressSink,
         preview_limit: int | None,
+        executor: Executor,
     ) -> None:
         self.planned = planned
+        self.executor = executor
         self.stage = stage
         self.upstream = upstream
         self.run_dir = run_dir
@@ -143,12 +163,7 @@ class _StageRun:
             self.progress.stage_finished(self.report)
             return self.report
         started = time.monotonic()
-        resources = self.planned.cls.resources(self.planned.config)
-        if resources.sandbox_share > 0:
-            await self.services.warm_sandbox()  # started with the run; ready before the first batch needs it
-        for teacher in resources.teachers:
-            await self.services.start_teacher(teacher)
-        await self.stage.setup()
+        await self.executor.prepare(self.planned, self.stage)
         if self.planned.cls.scope is Scope.DATASET:
             count = await self._run_dataset()
         else:
@@ -249,11 +264,13 @@ class _StageRun:
                 number += 1
         return number
 
-    async def _process(self, number: int, key: str, batch: list[BaseModel], window: asyncio.Semaphore) -> None:
+    async def _process(
+        self, number: int, key: str, batch: list[BaseModel], window: asyncio.Semaphore
+    ) -> None:
         try:
             started = time.monotonic()
             self.first_work = self.first_work or started
-            result = await self.stage.process(batch)
+            result = await self.executor.process(self.planned, self.stage, batch)
             await self._commit(number, key, result, time.monotonic() - started)
             self.progress.advance(self.name, len(batch))
         finally:
@@ -284,11 +301,15 @@ class _StageRun:
         key = content_hash([getattr(r, "id", "") for r in records])
         entry = self.manifest.shard(self.name, self.planned.fingerprint, 0)
         if entry is not None and entry.key == key:
-            self.report.batches_skipped, self.report.records, self.report.drops = 1, entry.records, entry.drops
+            self.report.batches_skipped, self.report.records, self.report.drops = (
+                1,
+                entry.records,
+                entry.drops,
+            )
         else:
             started = time.monotonic()
             self.first_work = self.first_work or started
-            result = await self.stage.process_all(records)
+            result = await self.executor.process_all(self.planned, self.stage, records)
             await self._commit(0, key, result, time.monotonic() - started)
         self.progress.advance(self.name, len(records))
         return 1
@@ -306,6 +327,7 @@ async def arun_recipe(
     *,
     progress: ProgressSink | None = None,
     preview_limit: int | None = None,
+    runner: RunnerOptions | None = None,
 ) -> RunReport:
     """Run (or resume) every stage of ``recipe`` in ``run_path`` on the running event loop."""
     progress = progress or ProgressSink()
@@ -315,26 +337,32 @@ async def arun_recipe(
     run_dir = prepare_run_dir(recipe, run_path)
     manifest = run_dir.manifest()
     services = Services(run_dir.path, sandbox_config=recipe.sandbox, teachers=recipe.teachers)
+    sandbox_needed = any(item.cls.resources(item.config).sandbox_share > 0 for item in planned)
+    executor = _executor(runner or RunnerOptions(), services, recipe, run_dir.path, sandbox_needed)
     runs: list[_StageRun] = []
     try:
         for item in planned:
             stage = item.cls(item.config, StageContext(services, item.name))
             upstream = runs[-1] if runs else None
             runs.append(
-                _StageRun(item, stage, upstream, run_dir, services, manifest, progress, preview_limit)
+                _StageRun(
+                    item, stage, upstream, run_dir, services, manifest, progress, preview_limit, executor
+                )
             )
         try:
             async with asyncio.TaskGroup() as group:
-                if any(item.cls.resources(item.config).sandbox_share > 0 for item in planned):
-                    # warm fork-servers take a second or two of CPU: start them while the first stages read
-                    # their sources, not when the teachers' first answers are due
-                    group.create_task(services.warm_sandbox())
+                # warm fork-servers take a second or two of CPU: start them while the first stages read
+                # their sources, not when the teachers' first answers are due
+                group.create_task(executor.warm())
                 for stage_run in runs:
                     group.create_task(stage_run.run())
         except BaseExceptionGroup as group_error:
             raise first_cause(group_error) from None
     finally:
-        await services.aclose()
+        try:
+            await executor.aclose()
+        finally:
+            await services.aclose()
     return RunReport(
         run_dir=run_dir.path,
         stages=[r.report for r in runs],
@@ -343,16 +371,29 @@ async def arun_recipe(
     )
 
 
+def _executor(
+    options: RunnerOptions, services: Services, recipe: Recipe, run_path: Path, sandbox_needed: bool
+) -> Executor:
+    if options.kind is RunnerKind.RAY:
+        from codefoundry.pipeline.ray.executor import RayExecutor
+
+        return RayExecutor(options, recipe, run_path, sandbox_needed)
+    return LocalExecutor(services, sandbox_needed)
+
+
 def run_recipe(
     recipe: Recipe,
     run_path: Path,
     *,
     progress: ProgressSink | None = None,
     preview_limit: int | None = None,
+    runner: RunnerOptions | None = None,
 ) -> RunReport:
     """Run (or resume) every stage of ``recipe`` in ``run_path``: one event loop for the whole run.
 
     ``preview_limit`` keeps only that many records entering each stage: a fast look at what a recipe
     makes. Preview runs use their own directory so they never mix with a full run.
     """
-    return asyncio.run(arun_recipe(recipe, run_path, progress=progress, preview_limit=preview_limit))
+    return asyncio.run(
+        arun_recipe(recipe, run_path, progress=progress, preview_limit=preview_limit, runner=runner)
+    )

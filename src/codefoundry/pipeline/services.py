@@ -85,7 +85,8 @@ class Services:
             from codefoundry.sandbox import Sandbox, SandboxConfig
 
             sandbox = Sandbox(
-                self._sandbox_config or SandboxConfig(), cache_path=self.run_dir / "cache" / "executions.sqlite"
+                self._sandbox_config or SandboxConfig(),
+                cache_path=self.run_dir / "cache" / "executions.sqlite",
             )
             sandbox.__enter__()
             self._sandbox = sandbox

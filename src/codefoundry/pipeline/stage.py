@@ -165,7 +165,9 @@ class Stage(ABC, Generic[In, Out]):
     def drop(self, record: BaseModel, reason: StrEnum, detail: str = "") -> Drop:
         """A Drop for ``record`` from this stage (keeps the record itself for later inspection)."""
         if not isinstance(reason, self.drop_reasons):
-            raise TypeError(f"{self.kind}: {reason!r} is not one of its drop reasons ({self.drop_reasons.__name__})")
+            raise TypeError(
+                f"{self.kind}: {reason!r} is not one of its drop reasons ({self.drop_reasons.__name__})"
+            )
         return Drop(
             stage=self.name,
             record_id=str(getattr(record, "id", "")),

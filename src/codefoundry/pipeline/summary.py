@@ -44,7 +44,9 @@ def summarize(run_dir: RunDir, planned: list[PlannedStage]) -> dict[str, Any]:
                 "records": sum(e.records for e in entries),
                 "drops": sum(e.drops for e in entries),
                 # the stage's wall time once done (its batches overlap), else the sum over committed batches
-                "seconds": done.seconds if done is not None and done.seconds else round(sum(e.seconds for e in entries), 2),
+                "seconds": done.seconds
+                if done is not None and done.seconds
+                else round(sum(e.seconds for e in entries), 2),
                 "drop_reasons": dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
             }
         )
