@@ -7,8 +7,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from codefoundry.pipeline.runner import RunnerKind, RunnerOptions
-from codefoundry.recipe import recipe_from_dict
+from codefoundry.recipe import load_recipe, recipe_from_dict
 from codefoundry.runs import execute
 
 CORPUS = Path(__file__).parent.parent.parent / "fixtures" / "corpus"
@@ -106,3 +108,16 @@ def test_a_stage_worker_lost_mid_batch_has_its_batch_run_again(
     ray.kill(ray.get_actor(names[0]), no_restart=False)  # the process dies with batches in flight
     driver.join(timeout=300)
     assert done == [local]
+
+
+@pytest.mark.slow
+def test_the_default_recipe_bounded_on_ray_exports_what_a_local_run_exports(
+    tmp_path: Path, ray_cluster: str
+) -> None:
+    """The built-in recipe as `make run` runs it, on the first 24 standard-library modules."""
+    recipe = load_recipe(None).model_dump(mode="json", exclude_none=True)
+    recipe["stages"][0]["limit"] = 24
+    local = exports(recipe, tmp_path / "local", RunnerOptions())
+    on_ray = exports(recipe, tmp_path / "ray", RunnerOptions(kind=RunnerKind.RAY, workers=2))
+    assert local == on_ray
+    assert local["sft.jsonl"].count(b"\n") >= 5
