@@ -17,9 +17,10 @@ import pytest
 ray = pytest.importorskip("ray")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def ray_cluster() -> Iterator[str]:
-    """A local cluster for the tests (the runner uses it rather than starting its own); its address."""
+    """A local cluster for a module's tests (the runner uses it rather than starting its own); its address.
+    Shut down after the module: its processes would otherwise take CPU from every later test."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
