@@ -1,8 +1,8 @@
 """The Ray runner against the local runner, same teacher + sandbox workload, same run.
 
-Workload: OSS-Instruct over standard-library snippets against a scripted OpenAI-compatible server on
-127.0.0.1 (fixed latency per call, answers chosen by a hash of the prompt, so every runner gets the same
-ones), then reference verification and mutation testing in the sandbox, then dedup. Run three times in
+Workload: OSS-Instruct over standard-library snippets against the project's scripted OpenAI-compatible
+server on 127.0.0.1 (``codefoundry.testing.teacher_server``: fixed latency per call, verifiable tasks chosen
+by a hash of the request, so every runner gets the same ones), then reference verification and mutation testing in the sandbox, then dedup. Run three times in
 fresh run directories: the local runner, Ray with 1 stage worker, Ray with 2 (one local cluster, started once
 and timed apart). Prints tasks/s, the ratios to the local runner, whether the exports are byte-identical,
 and the per-batch scheduling overhead: a one-record batch of a cheap stage sent to a stage worker actor
@@ -13,76 +13,28 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import json
 import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from codefoundry.pipeline.runner import RunnerKind, RunnerOptions
 from codefoundry.recipe import recipe_from_dict
 from codefoundry.runs import execute
+from codefoundry.testing.teacher_server import ScriptedServer
 
 
-def _answer(content: str) -> str:
-    digest = int(hashlib.sha256(content.encode()).hexdigest(), 16)
-    number = digest % 10_000
-    if digest % 4 == 3:
-        return "No task this time."
-    return json.dumps(
-        {
-            "problem": f"Write scale_{number}(a, b) that returns a * {number % 7 + 1} + b.",
-            "entry_point": f"scale_{number}",
-            "solution": f"def scale_{number}(a, b):\n    return a * {number % 7 + 1} + b\n",
-            "tests": [{"args": [i, i - 3], "expected": i * (number % 7 + 1) + i - 3} for i in range(6)],
-        }
-    )
-
-
-class _Handler(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802 - the http.server API
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        time.sleep(self.server.latency)  # type: ignore[attr-defined]
-        content = _answer(json.dumps(body["messages"], sort_keys=True))
-        data = json.dumps(
-            {
-                "id": "c",
-                "object": "chat.completion",
-                "model": "scripted",
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": content},
-                        "finish_reason": "stop",
-                    }
-                ],
-                "usage": {"prompt_tokens": 100, "completion_tokens": 60, "total_tokens": 160},
-            }
-        ).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-def _recipe(port: int, seeds: int) -> dict[str, Any]:
+def _recipe(base_url: str, seeds: int) -> dict[str, Any]:
     return {
         "name": "ray-scaling",
         "teachers": {
             "default": {
-                "base_url": f"http://127.0.0.1:{port}/v1",
+                "base_url": base_url,
                 "model": "scripted",
-                "structured_output": "none",
                 "max_retries": 0,
                 "max_concurrency": 8,
             }
@@ -148,10 +100,8 @@ def main() -> int:
 
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.latency = args.latency  # type: ignore[attr-defined]
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    recipe = _recipe(httpd.server_address[1], args.seeds)
+    server = ScriptedServer(latency_s=args.latency, tasks=True).start()
+    recipe = _recipe(server.base_url, args.seeds)
     fig: dict[str, Any] = {"seeds": args.seeds, "teacher_latency_s": args.latency, "cpus": os.cpu_count()}
     with tempfile.TemporaryDirectory() as tmp:
         local_s, tasks, local_exports = _run(recipe, Path(tmp) / "local", RunnerOptions())
@@ -180,7 +130,7 @@ def main() -> int:
             fig["per_batch"]["actor_ms"] - fig["per_batch"]["driver_ms"], 3
         )
         ray.shutdown()
-    httpd.shutdown()
+    server.stop()
     print(
         f"workload: {args.seeds} OSS-Instruct seeds, teacher latency {args.latency}s, {os.cpu_count()} cores"
     )

@@ -21,14 +21,13 @@ from codefoundry.runs import execute
 CORPUS = Path(__file__).parent.parent.parent / "fixtures" / "corpus"
 
 
-def _recipe(port: int) -> dict[str, Any]:
+def _recipe(base_url: str) -> dict[str, Any]:
     return {
         "name": "ray-resume",
         "teachers": {
             "default": {
-                "base_url": f"http://127.0.0.1:{port}/v1",
+                "base_url": base_url,
                 "model": "scripted",
-                "structured_output": "none",
                 "max_retries": 0,
                 "max_concurrency": 2,
             }
@@ -62,11 +61,11 @@ def _driver(recipe: Path, run_dir: Path, address: str) -> subprocess.Popen:
 def test_a_sigkilled_driver_resumes_to_the_exports_of_an_uninterrupted_run(
     tmp_path: Path, ray_cluster: str, teacher_server: Any
 ) -> None:
-    teacher_server.delay_s = 0.5  # slow enough to kill the driver with teacher calls in flight
-    recipe = _recipe(teacher_server.server_address[1])
+    teacher_server.state.latency_s = 0.5  # slow enough to kill the driver with teacher calls in flight
+    recipe = _recipe(teacher_server.base_url)
     execute(recipe_from_dict(recipe), tmp_path / "local", runner=RunnerOptions())
     expected = {p.name: p.read_bytes() for p in sorted((tmp_path / "local" / "export").iterdir())}
-    calls = teacher_server.calls
+    calls = len(teacher_server.generations())
 
     path = tmp_path / "recipe.yaml"
     path.write_text(yaml.safe_dump(recipe))
@@ -78,7 +77,7 @@ def test_a_sigkilled_driver_resumes_to_the_exports_of_an_uninterrupted_run(
         time.sleep(0.05)
     os.killpg(driver.pid, signal.SIGKILL)
     driver.wait()
-    killed_at = teacher_server.calls - calls
+    killed_at = len(teacher_server.generations()) - calls
     assert 0 < killed_at < calls, "the driver was not killed mid-run"
 
     resumed = _driver(path, run_dir, ray_cluster)
@@ -87,4 +86,4 @@ def test_a_sigkilled_driver_resumes_to_the_exports_of_an_uninterrupted_run(
     assert {p.name: p.read_bytes() for p in sorted((run_dir / "export").iterdir())} == expected
     # answers that arrived before the kill were cached: at most the calls in flight are asked again
     in_flight = 2
-    assert calls <= teacher_server.calls - calls <= calls + in_flight
+    assert calls <= len(teacher_server.generations()) - calls <= calls + in_flight

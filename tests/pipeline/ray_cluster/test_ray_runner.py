@@ -30,14 +30,13 @@ def mining_recipe() -> dict[str, Any]:
     }
 
 
-def oss_recipe(port: int) -> dict[str, Any]:
+def oss_recipe(base_url: str) -> dict[str, Any]:
     return {
         "name": "oss-on-ray",
         "teachers": {
             "default": {
-                "base_url": f"http://127.0.0.1:{port}/v1",
+                "base_url": base_url,
                 "model": "scripted",
-                "structured_output": "none",
                 "max_retries": 0,
                 "max_concurrency": 4,
             }
@@ -66,13 +65,13 @@ def test_mining_on_ray_exports_what_a_local_run_exports(tmp_path: Path, ray_clus
 def test_oss_instruct_on_ray_exports_what_a_local_run_exports(
     tmp_path: Path, ray_cluster: str, teacher_server: Any
 ) -> None:
-    recipe = oss_recipe(teacher_server.server_address[1])
+    recipe = oss_recipe(teacher_server.base_url)
     local = exports(recipe, tmp_path / "local", RunnerOptions())
-    calls = teacher_server.calls
+    calls = len(teacher_server.generations())
     on_ray = exports(recipe, tmp_path / "ray", RunnerOptions(kind=RunnerKind.RAY, workers=2))
     assert local == on_ray
     assert local["sft.jsonl"].count(b"\n") > 0
-    assert teacher_server.calls == 2 * calls > 0  # one call per seed, in each run directory
+    assert len(teacher_server.generations()) == 2 * calls > 0  # one call per seed, in each run directory
     usage = (tmp_path / "ray" / "cache").iterdir()
     assert any(p.name.startswith("teacher") for p in usage)  # the teacher service wrote the run's cache
 
@@ -82,8 +81,8 @@ def test_a_stage_worker_lost_mid_batch_has_its_batch_run_again(
 ) -> None:
     import ray
 
-    teacher_server.delay_s = 0.2
-    recipe = oss_recipe(teacher_server.server_address[1])
+    teacher_server.state.latency_s = 0.2
+    recipe = oss_recipe(teacher_server.base_url)
     local = exports(recipe, tmp_path / "local", RunnerOptions())
     done: list[dict[str, bytes]] = []
     driver = threading.Thread(
