@@ -1,6 +1,6 @@
 """The novelty filter (MinHash LSH prefilter + exact ROUGE-L) against Self-Instruct's all-pairs ROUGE-L.
 
-Instructions: 20,000 by default, "Write a function that ..." plus the first sentence of a docstring of the
+Instructions: 20,000 by default, "Write a function to ..." plus the first sentence of a docstring of the
 standard library's and then the installed packages' functions and classes (real, varied text with natural
 near-duplicates: the same helper documented in several modules), and when those run out, light rewordings of
 them (a word swapped or dropped). The all-pairs reference is ``rouge_score`` itself, as
@@ -48,7 +48,7 @@ def docstring_instructions(limit: int) -> list[str]:
                 if len(sentence.split()) < 4 or sentence in seen:
                     continue
                 seen.add(sentence)
-                out.append(f"Write a function that does this: {sentence}.")
+                out.append(f"Write a function to {sentence[0].lower()}{sentence[1:]}.")
                 if len(out) >= limit:
                     return out
     return out
@@ -70,6 +70,9 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=20_000)
     ap.add_argument("--sample", type=int, default=1_500)
     ap.add_argument("--threshold", type=float, default=0.7)
+    ap.add_argument("--lsh-threshold", type=float, default=NoveltyFilter.lsh_threshold)
+    ap.add_argument("--num-perm", type=int, default=NoveltyFilter.num_perm)
+    ap.add_argument("--miss-weight", type=float, default=NoveltyFilter.miss_weight)
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     rng = random.Random(0)
@@ -98,12 +101,22 @@ def main() -> int:
     exact_s = time.perf_counter() - started
 
     started = time.perf_counter()
-    novelty = NoveltyFilter(threshold=args.threshold)
+    novelty = NoveltyFilter(
+        threshold=args.threshold,
+        num_perm=args.num_perm,
+        lsh_threshold=args.lsh_threshold,
+        miss_weight=args.miss_weight,
+    )
     fast_sample = [novelty.check(str(i), t).kept for i, t in enumerate(sample)]
     fast_sample_s = time.perf_counter() - started
 
     started = time.perf_counter()
-    novelty = NoveltyFilter(threshold=args.threshold)
+    novelty = NoveltyFilter(
+        threshold=args.threshold,
+        num_perm=args.num_perm,
+        lsh_threshold=args.lsh_threshold,
+        miss_weight=args.miss_weight,
+    )
     fast_all = [novelty.check(str(i), t).kept for i, t in enumerate(texts)]
     fast_all_s = time.perf_counter() - started
 

@@ -7,7 +7,7 @@ import random
 import pytest
 from rouge_score import rouge_scorer
 
-from codefoundry.synth.novelty import NoveltyFilter, exact_novelty, rouge_l, rouge_tokens
+from codefoundry.synth.novelty import NoveltyFilter, exact_novelty, lcs_length, rouge_l, rouge_tokens
 
 WORDS = [
     "write",
@@ -107,3 +107,18 @@ def test_a_rejected_instruction_names_the_kept_one_it_is_too_close_to() -> None:
     assert len(novelty) == 2
     with pytest.raises(ValueError, match="already kept"):
         novelty.check("a", "anything new")
+
+
+def test_bit_parallel_lcs_matches_the_dp_table() -> None:
+    def dp(a: list[str], b: list[str]) -> int:
+        table = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+        for i, x in enumerate(a):
+            for j, y in enumerate(b):
+                table[i + 1][j + 1] = table[i][j] + 1 if x == y else max(table[i][j + 1], table[i + 1][j])
+        return table[-1][-1]
+
+    rng = random.Random(11)
+    for _ in range(2000):
+        a = [rng.choice("abcde") for _ in range(rng.randint(0, 30))]
+        b = [rng.choice("abcde") for _ in range(rng.randint(0, 90))]
+        assert lcs_length(a, b) == dp(a, b), (a, b)
