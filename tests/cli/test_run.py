@@ -37,7 +37,12 @@ def test_run_status_export_and_preview(tmp_path: Path, recipe: Path, monkeypatch
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["final"]["tasks"] > 0
     reasons = summary["stages"][0]["drop_reasons"]
-    assert reasons["syntax_error"] == 1 and set(reasons) == {"syntax_error", "unreadable", "too_large", "no_functions"}
+    assert reasons["syntax_error"] == 1 and set(reasons) == {
+        "syntax_error",
+        "unreadable",
+        "too_large",
+        "no_functions",
+    }
 
     status = runner.invoke(app, ["status", str(run_dir), "--json"])
     assert status.exit_code == 0
@@ -70,8 +75,38 @@ def test_every_command_and_sub_command_has_help() -> None:
     runner = CliRunner()
     paths = _command_paths(typer.main.get_command(app), [])
     names = {" ".join(path) for path in paths}
-    assert {"run", "preview", "status", "export", "sandbox doctor", "sandbox humaneval", "teacher check"} <= names
+    assert {
+        "run",
+        "preview",
+        "status",
+        "export",
+        "sandbox doctor",
+        "sandbox humaneval",
+        "teacher check",
+    } <= names
     for path in paths:
         result = runner.invoke(app, [*path, "--help"])
         assert result.exit_code == 0 and "Usage" in result.output, path
         assert len(result.output.strip().splitlines()) > 3, path
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--runner", "spark"], "--runner: expected one of local, ray, got 'spark'"),
+        (["--address", "127.0.0.1:6379"], "--address and --workers apply to --runner ray only"),
+        (["--runner", "ray", "--address", "head-node"], "--address: expected HOST:PORT"),
+        (
+            ["--runner", "ray", "--address", "127.0.0.1:1"],
+            "--address: no Ray cluster reachable at 127.0.0.1:1",
+        ),
+    ],
+)
+def test_runner_options_are_checked_with_one_line(
+    tmp_path: Path, recipe: Path, args: list[str], message: str
+) -> None:
+    result = CliRunner().invoke(app, ["run", str(recipe), "--run-dir", str(tmp_path / "run"), *args])
+    assert result.exit_code != 0
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert any(message in line for line in lines), result.output
+    assert "Traceback" not in result.output

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import socket
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,19 @@ if TYPE_CHECKING:
 # dashboard), and the cluster needs no token when only this machine can reach it.
 _LOCAL_ENV = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
 _RETRIES = 3  # a stage worker lost mid-batch is restarted and the batch re-run, this many times
+
+
+def _check_reachable(address: str | None) -> None:
+    """Fail in a second, with one line, on an address nothing listens at (Ray itself retries for minutes)."""
+    if address is None or address == "auto":
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise UserError(f"--address: expected HOST:PORT (or ray://HOST:PORT, or auto), got {address!r}")
+    try:
+        socket.create_connection((host, int(port)), timeout=3).close()
+    except OSError as exc:
+        raise UserError(f"--address: no Ray cluster reachable at {address} ({exc.strerror or exc})") from None
 
 
 class RayExecutor(Executor):
@@ -59,6 +73,7 @@ class RayExecutor(Executor):
         except ImportError:
             raise UserError("--runner ray needs Ray: pip install 'codefoundry[ray]'") from None
         if not ray.is_initialized():
+            _check_reachable(self.options.address)
             if self.options.address is None:
                 for key, value in _LOCAL_ENV.items():
                     os.environ.setdefault(key, value)
