@@ -42,6 +42,5 @@ LANGUAGE = Rust(
     compile_time_s=120.0,
     compile_memory_mb=4096,
     compile_as_mode="none",
-    compile_drop_uid=True,
     notes="stdio only; rustc without cargo (std only)",
 )
