@@ -20,7 +20,7 @@ import threading
 import time
 from typing import Any
 
-from codefoundry.sandbox import isolation
+from codefoundry.sandbox import cgroups
 from codefoundry.sandbox.api import SandboxError
 from codefoundry.sandbox.config import ALL_LAYERS, SandboxConfig
 from codefoundry.sandbox.protocol import (
@@ -132,7 +132,7 @@ class WorkerProcess:
 
     def _remove_cgroup(self) -> None:
         """The server is gone, so its cgroup is empty: remove it even if the server was SIGKILLed."""
-        isolation.remove_cgroup(self.report.cgroup_dir if self.report is not None else None)
+        cgroups.remove_cgroup(self.report.cgroup_dir if self.report is not None else None)
 
     def kill(self) -> None:
         if self.proc is None:

@@ -20,7 +20,7 @@ import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from codefoundry.sandbox import isolation, plaindata
+from codefoundry.sandbox import cgroups, isolation, plaindata
 from codefoundry.sandbox.api import (
     ExecRequest,
     ExecResult,
@@ -80,7 +80,7 @@ class Sandbox:
         with self._start_lock:
             if self._workers:
                 return
-            isolation.remove_stale_cgroups("/sys/fs/cgroup/pids")
+            cgroups.remove_stale_cgroups("/sys/fs/cgroup/pids")
             # A worker with its own filesystem view keeps its scratch there and creates nothing on the host;
             # only a worker without one makes this directory.
             base = self.config.scratch_root or tempfile.gettempdir()

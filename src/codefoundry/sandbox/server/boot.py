@@ -13,7 +13,7 @@ import os
 import signal
 import sys
 
-from codefoundry.sandbox import isolation
+from codefoundry.sandbox import cgroups, isolation
 from codefoundry.sandbox.protocol import Hello, ServerConfig, ServerError
 from codefoundry.sandbox.server.diagnostics import probe
 from codefoundry.sandbox.server.framing import read_msg, write_msg
@@ -80,4 +80,4 @@ def main() -> None:
                 ).to_dict()
             write_msg(wfd, reply)
     finally:
-        isolation.remove_cgroup(worker.setup.cgroup_dir, leave=True)
+        cgroups.remove_cgroup(worker.setup.cgroup_dir, leave=True)

@@ -15,7 +15,7 @@ import os
 import sys
 from dataclasses import dataclass
 
-from codefoundry.sandbox import fsview, isolation
+from codefoundry.sandbox import cgroups, fsview, isolation
 from codefoundry.sandbox.protocol import ServerConfig
 
 Notes = dict[str, tuple[bool, str]]  # layer -> (active, detail), reported at start-up
@@ -64,11 +64,11 @@ def set_up_worker(cfg: ServerConfig) -> Worker:
         notes["uid"] = (True, f"children run as uid {uid}")
     cg, cg_fds = None, (None, None)
     if root and "cgroup" in layers:
-        cg = isolation.setup_cgroup(cfg.cgroup_name, notes)
+        cg = cgroups.setup_cgroup(cfg.cgroup_name, notes)
     if cg:
         try:
-            isolation.join_cgroup(cg)
-            cg_fds = isolation.open_cgroup_files(cg)
+            cgroups.join_cgroup(cg)
+            cg_fds = cgroups.open_cgroup_files(cg)
         except OSError as e:
             notes["pids_cgroup"] = (False, f"could not join pids cgroup: {e}")
             cg = None
