@@ -54,7 +54,7 @@ class RunnerOptions:
 
     kind: RunnerKind = RunnerKind.LOCAL
     address: str | None = None
-    workers: int | None = None  # actors per stage on Ray (default: one per node)
+    workers: int | None = None  # Ray stage workers, each hosting every stage (default: one per node)
 
 
 @dataclass

@@ -39,6 +39,8 @@ SCRATCH = "/tmp"  # where the scratch tmpfs sits in the view: the children's /tm
 # root-only (0700) directory, where the fork-server stores what a compile produced.
 BUILD_RUN = "/build"
 BUILD_STORE = "/.build-store/build"
+# The view is assembled on top of the host's /tmp (in the worker's mount namespace only), then pivoted into.
+_ASSEMBLY = "/tmp"
 _PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
 _MS_RDONLY = 1
 _MS_NOEXEC = 8
@@ -80,13 +82,15 @@ def minimal(paths: list[str]) -> list[str]:
     return out
 
 
+def bound_paths(read_only: list[str]) -> list[str]:
+    """The host paths the view binds read-only at their own place: the system, /etc's list, ``read_only``."""
+    return minimal([*SYSTEM_ROOTS, *etc_entries(), *read_only])
+
+
 def readable_paths(read_only: list[str], build_cache: str | None) -> list[str]:
     """What a child may read when there is no view (a Landlock allow-list): what the view would hold."""
-    devices = [f"/dev/{d}" for d in DEVICES]
-    return minimal([*SYSTEM_ROOTS, *etc_entries(), *read_only, *([build_cache] if build_cache else [])]) + [
-        *devices,
-        "/proc",
-    ]
+    held = minimal([*bound_paths(read_only), *([build_cache] if build_cache else [])])
+    return [*held, *(f"/dev/{d}" for d in DEVICES), "/proc"]
 
 
 def build_view(
@@ -104,20 +108,16 @@ def build_view(
     if machine not in _PIVOT_ROOT:
         notes["fs_view"] = (False, f"pivot_root number unknown on {machine}")
         return False
-    entries = [p for p in minimal([*SYSTEM_ROOTS, *etc_entries(), *read_only]) if os.path.lexists(p)]
+    entries = [p for p in bound_paths(read_only) if os.path.lexists(p)]
     sources = {}
     try:
         # Hold every source open first: once the view covers /tmp, sources under the host's /tmp are hidden.
         for path in [*entries, *([build_cache] if build_cache else []), *(f"/dev/{d}" for d in DEVICES)]:
             if os.path.lexists(path) and not os.path.islink(path):
                 sources[path] = os.open(path, os.O_PATH | os.O_CLOEXEC)
-        root = (
-            "/tmp"  # the view is assembled on top of the host's /tmp (in this namespace only), then pivoted
-        )
-        isolation._mount(
-            "cf-view", root, "tmpfs", isolation.MS_NOSUID | isolation.MS_NODEV, "size=8m,mode=0755"
-        )
+        root = _ASSEMBLY
         flags = isolation.MS_NOSUID | isolation.MS_NODEV
+        isolation._mount("cf-view", root, "tmpfs", flags, "size=8m,mode=0755")
         _parents(root + SCRATCH + "/x")  # first, so that a bound path under the host's /tmp stays visible
         isolation._mount("cf-scratch", root + SCRATCH, "tmpfs", flags, f"size={tmpfs_mb}m,mode=0711")
         for path in entries:

@@ -91,7 +91,7 @@ class Sandbox:
             os.makedirs(self._build_cache, exist_ok=True)
             view_paths = [
                 root for lang in registry().values() if lang.available()[0] for root in lang.view_roots()
-            ]  # noqa: E501
+            ]
             seccomp = _seccomp_program() if "seccomp" in self.config.layers else (None, "")
             try:
                 for i in range(self._n_workers):

@@ -54,9 +54,9 @@ class SandboxService:
     def run_many(self, requests: list[ExecRequest]) -> list[ExecResult]:
         return self.sandbox.run_many(requests)
 
-    def warm(self) -> int:
-        """Start the fork-servers now; their count."""
-        return len(self.sandbox.layers()) and self.sandbox.config.worker_count()
+    def warm(self) -> None:
+        """Start the fork-servers now (the first request would otherwise wait for them)."""
+        self.sandbox.layers()
 
     def close(self) -> None:
         self.sandbox.close()

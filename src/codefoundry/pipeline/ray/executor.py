@@ -64,6 +64,7 @@ class RayExecutor(Executor):
         self._sandboxes: dict[str, Any] = {}
         self._workers: list[Any] = []
         self._turn: itertools.cycle[Any] = itertools.cycle([])
+        self._identities: dict[str, tuple[str, str, dict[str, Any]]] = {}  # per stage: what each call names
         self._connect()  # before the run's tasks start: Ray wants the main thread, and takes a few seconds
 
     # ---- the cluster ----------------------------------------------------------------------------------
@@ -152,7 +153,11 @@ class RayExecutor(Executor):
         return self._workers
 
     def _identity(self, planned: PlannedStage) -> tuple[str, str, dict[str, Any]]:
-        return planned.name, planned.config.kind, planned.config.model_dump(mode="json")
+        """(name, kind, config) of a stage, dumped once: every call to a worker names its stage with it."""
+        if planned.name not in self._identities:
+            dumped = planned.config.model_dump(mode="json")
+            self._identities[planned.name] = (planned.name, planned.config.kind, dumped)
+        return self._identities[planned.name]
 
     async def prepare(self, planned: PlannedStage, stage: Stage[Any, Any]) -> None:
         workers = self._stage_workers()

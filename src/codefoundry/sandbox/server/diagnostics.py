@@ -39,10 +39,9 @@ def probe(worker: Worker) -> ProbeReport:
     os.makedirs(scratch, exist_ok=True)
     if worker.setup.uid is not None:
         os.chown(scratch, worker.setup.uid, worker.setup.uid)
-    in_view = worker.notes.get("fs_view", (False,))[0]
     # A world-writable directory outside scratch, so that only Landlock can stop the child writing there
     # (in the view, "/" is the view's own root, writable by the fork-server only).
-    outside = tempfile.mkdtemp(prefix="cf-probe-", dir="/" if in_view else None)
+    outside = tempfile.mkdtemp(prefix="cf-probe-", dir="/" if worker.view else None)
     os.chmod(outside, 0o777)
 
     def job() -> None:

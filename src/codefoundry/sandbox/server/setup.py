@@ -73,14 +73,11 @@ def set_up_worker(cfg: ServerConfig) -> Worker:
             notes["pids_cgroup"] = (False, f"could not join pids cgroup: {e}")
             cg = None
     scratch_root = _set_up_filesystem(cfg, layers, root, pidns, notes)
+    in_view = notes.get("fs_view", (False,))[0]
     ll_fd, abi = (None, 0)
     if "landlock" in layers:
         # In the view, all of / is the view; without one, Landlock alone narrows reads to what it would hold.
-        readable = (
-            None
-            if notes.get("fs_view", (False,))[0]
-            else fsview.readable_paths(_read_only(cfg), cfg.build_cache)
-        )
+        readable = None if in_view else fsview.readable_paths(_read_only(cfg), cfg.build_cache)
         ll_fd, abi = isolation.build_landlock(scratch_root, notes, readable)
     seccomp_program = (
         bytes.fromhex(cfg.seccomp_program) if "seccomp" in layers and cfg.seccomp_program else None
@@ -111,7 +108,7 @@ def set_up_worker(cfg: ServerConfig) -> Worker:
         notes=notes,
         pidns=pidns,
         null_fd=os.open("/dev/null", os.O_RDWR),
-        view=notes.get("fs_view", (False,))[0],
+        view=in_view,
     )
     for name in cfg.preimport:
         with contextlib.suppress(Exception):
