@@ -142,8 +142,23 @@ class Seed(Record):
     provenance: Provenance
 
 
+class Lineage(BaseModel):
+    """How a synthesized task was made from another: the operator that changed it, in which round, from
+    which task (``parent``: a task id), and the snippet of real code that inspired it (OSS-Instruct)."""
+
+    model_config = ConfigDict(extra="forbid")
+    operator: str = ""
+    round: int = 0
+    parent: str = ""
+    snippet: str = ""
+
+
 class Task(Record):
-    """A programming task: what a model is asked to solve."""
+    """A programming task: what a model is asked to solve.
+
+    A task whose problem has no reference yet is an *instruction* (Self-Instruct, Evol-Instruct): a later
+    stage writes and verifies its solution and tests. ``lesson`` keeps a textbook section's explanation.
+    """
 
     id_fields = ("prompt", "style", "language", "entry_point", "observe_args")
     prompt: str
@@ -155,6 +170,8 @@ class Task(Record):
     observe_args: bool = False
     provenance: Provenance
     features: list[str] = Field(default_factory=list)
+    lineage: Lineage | None = None
+    lesson: str = ""
 
 
 class TestCase(Record):

@@ -13,7 +13,7 @@ from typing import Any
 
 from codefoundry.judge.codec import decode
 from codefoundry.judge.observe import call_target
-from codefoundry.records import Problem
+from codefoundry.records import Problem, Style, Task, TestCase
 from codefoundry.sandbox.api import Compare, ExecRequest, ExecResult, Limits, TestInput
 
 # Appended to the reference in the second labelling run: shifts the heap so address-derived outputs move.
@@ -31,21 +31,34 @@ def collect_request(
 
 
 def collect_code_request(
-    problem: Problem, code: str, inputs: list[list[Any]], limits: Limits, *, worker: int | None = None
+    problem: Problem, code: str, inputs: list[Any], limits: Limits, *, worker: int | None = None
 ) -> ExecRequest:
-    """A collect-mode request running any ``code`` (a candidate) on stored ``inputs``: outputs only, no
-    expected values anywhere in the request."""
-    code, entry_point = call_target(problem.task, code)
+    """A collect-mode request running any ``code`` (a candidate) on stored ``inputs`` (argument lists for a
+    function task, stdin texts for a stdio task): outputs only, no expected values anywhere in the request."""
+    task = problem.task
+    if task.style == Style.STDIO:
+        tests = [TestInput(stdin=text) for text in inputs]
+        entry_point = ""
+    else:
+        code, entry_point = call_target(task, code)
+        tests = [TestInput(args=decode(args)) for args in inputs]
     return ExecRequest(
-        language="python",
-        style="function",
+        language=task.language,
+        style=task.style.value,
         code=code,
         entry_point=entry_point,
-        tests=[TestInput(args=decode(args)) for args in inputs],
+        tests=tests,
         limits=limits,
         mode="collect",
         worker=worker,
     )
+
+
+def judged_input(task: Task, test: TestCase) -> TestInput:
+    """A test as the supervisor judges it: the input, and the expected output (kept supervisor-side)."""
+    if task.style == Style.STDIO:
+        return TestInput(stdin=test.stdin or "", expected=test.expected, has_expected=True)
+    return TestInput(args=decode(test.args or []), expected=decode(test.expected), has_expected=True)
 
 
 def judge_request(
@@ -59,20 +72,24 @@ def judge_request(
 ) -> ExecRequest:
     """A judge-mode request of ``code`` against all of the problem's tests (optionally in reverse, optionally
     pinned to one fork-server, i.e. one string-hash seed)."""
+    task = problem.task
     tests = list(reversed(problem.tests)) if reverse else list(problem.tests)
-    code, entry_point = call_target(problem.task, code)
+    entry_point = ""
+    if task.style != Style.STDIO:
+        code, entry_point = call_target(task, code)
+    if problem.checker:
+        compare = Compare(mode="checker", checker=problem.checker)
+    else:
+        compare = Compare(mode="float") if task.style == Style.STDIO else Compare()
     return ExecRequest(
-        language="python",
-        style="function",
+        language=task.language,
+        style=task.style.value,
         code=code,
         entry_point=entry_point,
-        tests=[
-            TestInput(args=decode(t.args or []), expected=decode(t.expected), has_expected=True)
-            for t in tests
-        ],
+        tests=[judged_input(task, t) for t in tests],
         limits=limits,
         mode="judge",
-        compare=Compare(mode="checker", checker=problem.checker) if problem.checker else Compare(),
+        compare=compare,
         stop_on_first_failure=stop,
         worker=worker,
     )

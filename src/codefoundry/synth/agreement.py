@@ -1,8 +1,10 @@
 """Verification by agreement: a teacher's solution runs in the sandbox on its own test inputs, and a test is
 kept only where the solution's output equals the teacher's expected output.
 
-A reusable step for teacher synthesizers whose tasks come with one solution and its tests (OSS-Instruct
-today). Nothing the teacher says is trusted: the outputs are collected in the sandbox (the expected values
+A reusable step for teacher synthesizers whose tasks come with one solution and its tests (OSS-Instruct,
+textbook exercises, instructions implemented by ``synth.implement``), in any language the sandbox runs: a
+function task's tests are argument lists and return values, a stdio task's are stdin and stdout texts
+(compared token by token, numbers within a tolerance). Nothing the teacher says is trusted: the outputs are collected in the sandbox (the expected values
 never reach the child) and compared here. Tasks with no oracle at all get K solutions and voting instead
 (the verification stages).
 """
@@ -16,7 +18,7 @@ from codefoundry.judge import requests
 from codefoundry.judge.codec import NotPlain, decode, encode
 from codefoundry.judge.split import split
 from codefoundry.pipeline.stage import StageContext
-from codefoundry.records import AgreementReport, Problem, TestCase, TestOrigin
+from codefoundry.records import AgreementReport, Problem, Style, TestCase, TestOrigin
 from codefoundry.sandbox.api import ExecRequest, ExecResult, Limits
 
 
@@ -32,7 +34,8 @@ class AgreementRule:
 
 @dataclass(frozen=True)
 class Draft:
-    """A teacher's task with its one solution (``problem.reference``) and its tests (inputs + expected)."""
+    """A teacher's task with its one solution (``problem.reference``) and its tests (inputs + expected):
+    argument lists and values for a function task, stdin and stdout texts for a stdio task."""
 
     problem: Problem
     inputs: list[list[Any]]
@@ -48,9 +51,12 @@ class Disagreement:
     detail: str
 
 
-def stored_inputs(draft: Draft) -> list[list[Any] | None]:
-    """The teacher's argument lists in the stored (tagged) form, or None where one is not plain data."""
-    out: list[list[Any] | None] = []
+def stored_inputs(draft: Draft) -> list[Any]:
+    """The teacher's argument lists in the stored (tagged) form (stdin texts as they are), or None where one
+    is not plain data (or not text)."""
+    if draft.problem.task.style == Style.STDIO:
+        return [text if isinstance(text, str) else None for text in draft.inputs]
+    out: list[Any] = []
     for args in draft.inputs:
         try:
             out.append(encode(args))
@@ -59,17 +65,15 @@ def stored_inputs(draft: Draft) -> list[list[Any] | None]:
     return out
 
 
-def collect_request(draft: Draft, stored: list[list[Any] | None], limits: Limits) -> ExecRequest:
+def collect_request(draft: Draft, stored: list[Any], limits: Limits) -> ExecRequest:
     """Collect the solution's outputs on the draft's plain inputs (``stored``); expected values stay here."""
     inputs = [args for args in stored if args is not None]
     return requests.collect_request(draft.problem, inputs, limits)
 
 
-def judge(
-    draft: Draft, stored: list[list[Any] | None], execution: ExecResult, rule: AgreementRule
-) -> Problem | Disagreement:
+def judge(draft: Draft, stored: list[Any], execution: ExecResult, rule: AgreementRule) -> Problem | Disagreement:
     """The task with its agreeing tests split visible/holdout, or why it was not kept."""
-    from codefoundry.sandbox.compare import plain_equal
+    from codefoundry.sandbox.compare import plain_equal, text_equal
 
     problem = draft.problem
     task_id = problem.task.id
@@ -82,7 +86,14 @@ def judge(
     agreed: list[TestCase] = []
     plain = [(args, expected) for args, expected in zip(stored, draft.expected, strict=True) if args is not None]
     for (args, expected), verdict in zip(plain, execution.verdicts, strict=False):
-        if verdict.status == "ok" and plain_equal(verdict.output, expected, 1e-6, 1e-9):
+        if verdict.status != "ok":
+            continue
+        if problem.task.style == Style.STDIO:
+            output = verdict.output
+            if isinstance(expected, str) and isinstance(output, str) and text_equal(output, expected, "float", 1e-6, 1e-9):
+                agreed.append(TestCase(task_id=task_id, stdin=args, expected=output, origin=TestOrigin.TEACHER))
+            continue
+        if plain_equal(verdict.output, expected, 1e-6, 1e-9):
             try:
                 output = encode(decode(verdict.output))  # the stored form, as labelling stores it
             except (NotPlain, ValueError, TypeError):
