@@ -17,8 +17,11 @@ if TYPE_CHECKING:
 STAGES: tuple[str, ...] = (
     "codefoundry.mine.functions:MineFunctions",
     "codefoundry.read.tasks:ReadTasks",
+    "codefoundry.read.instructions:ReadInstructions",
     "codefoundry.mine.tasks:MakeTasks",
     "codefoundry.synth.oss_instruct:OssInstruct",
+    "codefoundry.synth.self_instruct:SelfInstruct",
+    "codefoundry.synth.implement:Implement",
     "codefoundry.synth.solutions:SampleSolutions",
     "codefoundry.testgen.mined:BuildMinedTests",
     "codefoundry.testgen.pool:BuildInputs",

@@ -92,6 +92,13 @@ class NoveltyFilter:
         minhash.update_batch(shingles)
         return minhash
 
+    def keep(self, key: str, text: str) -> None:
+        """Keep ``text`` whatever its scores (a seed instruction: the pool starts from it)."""
+        if key not in self._tokens:
+            tokens = rouge_tokens(text)
+            self._tokens[key] = tokens
+            self._lsh.insert(key, self._minhash(tokens))
+
     def check(self, key: str, text: str, *, keep: bool = True) -> Verdict:
         """Is ``text`` novel against everything kept? If it is (and ``keep``), it is kept under ``key``."""
         if key in self._tokens:

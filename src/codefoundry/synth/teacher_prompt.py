@@ -106,11 +106,18 @@ class TeacherStage(Stage[In, Out]):
         return self.drop(record, self.drop_reasons(reason.value), detail)
 
     async def process(self, batch: list[In]) -> StageResult[Out]:
+        result: StageResult[Out] = StageResult()
+        samples = await self.ask(self.task(), batch, result)
+        await self.finish(samples, result)
+        return result
+
+    async def ask(self, task: TeacherPrompt[Any, Any], records: list[Any], result: StageResult[Any]) -> list[Sample]:
+        """Ask the teacher about every record (``samples`` answers each) and parse the answers: the drafts
+        come back as samples, every failure goes to ``result.drops`` with the raw answer."""
         from codefoundry.teacher.client import TeacherRequest, json_schema_format
         from codefoundry.teacher.config import Sampling
 
         cfg = self.config
-        task = self.task()
         client = self.context.teacher(cfg.teacher)
         response_format = json_schema_format(task.response_model) if task.response_model is not None else None
         requests = [
@@ -122,24 +129,21 @@ class TeacherStage(Stage[In, Out]):
                 stage=self.name,
                 tag=getattr(record, "id", None),
             )
-            for record in batch
+            for record in records
         ]
         responses = await client.run_many(requests)
-        result: StageResult[Out] = StageResult()
         # parsing is stage code: it runs under the run's Python lock, off the event loop
-        samples = await self.context.services.in_python(
-            self._parse_all, task, batch, responses, client.config.model, result
+        return await self.context.services.in_python(
+            self._parse_all, task, records, responses, client.config.model, result
         )
-        await self.finish(samples, result)
-        return result
 
     def _parse_all(
         self,
-        task: TeacherPrompt[In, Any],
-        batch: list[In],
+        task: TeacherPrompt[Any, Any],
+        batch: list[Any],
         responses: list[Any],
         model: str,
-        result: StageResult[Out],
+        result: StageResult[Any],
     ) -> list[Sample]:
         """Every sample of every response parsed into a draft, or a drop that keeps the raw answer."""
         samples: list[Sample] = []

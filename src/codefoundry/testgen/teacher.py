@@ -32,7 +32,7 @@ from codefoundry.judge.plaintypes import union, value_type
 from codefoundry.pipeline.stage import Resources, StageConfig, StageResult
 from codefoundry.records import Problem, TestCase, TestgenReport, TestOrigin
 from codefoundry.sandbox.api import ExecRequest, Limits, TestInput
-from codefoundry.synth.oss_instruct import shape_args
+from codefoundry.synth.answer import shape_args
 from codefoundry.synth.teacher_prompt import (
     ParseError,
     Sample,
