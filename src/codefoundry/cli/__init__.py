@@ -110,8 +110,9 @@ def run(
 def preview(
     recipe: RecipeArg = None,
     n: Annotated[int, typer.Option("-n", help="Records entering each stage.", min=1)] = 8,
+    per_method: Annotated[int, typer.Option("--per-method", help="Records shown per synthesis method.", min=1)] = 3,
 ) -> None:
-    """Run a recipe on a handful of records (fast) and print the tasks it makes."""
+    """Run a recipe on a handful of records (fast) and print a few of the tasks it makes, per method."""
     from codefoundry.cli.progress import RichProgress, make_console
     from codefoundry.pipeline.plan import plan
     from codefoundry.pipeline.rundir import RunDir
@@ -127,15 +128,11 @@ def preview(
             execute(loaded, path, progress=sink, preview_limit=n)
     except UserError as exc:
         raise _fail(str(exc)) from None
+    from codefoundry.cli.preview import print_preview
+
     final = plan(loaded)[-1]
-    for raw in RunDir(path).iter_records(final.name, final.fingerprint):
-        task = raw["task"]
-        provenance = task["provenance"]
-        console.rule(f"{task['entry_point']}  ({provenance['source']}: {provenance['path']})")
-        console.print(task["prompt"], markup=False)
-        console.print(
-            f"tests: {len(raw.get('tests', []))}  mutation score: {raw.get('mutation_score')}", markup=False
-        )
+    if not print_preview(console, RunDir(path).iter_records(final.name, final.fingerprint), per_method):
+        console.print("no record came through every stage (see the drops: codefoundry status)")
     console.print(f"preview run directory: {path}")
 
 

@@ -21,6 +21,7 @@ STAGES: tuple[str, ...] = (
     "codefoundry.mine.tasks:MakeTasks",
     "codefoundry.synth.oss_instruct:OssInstruct",
     "codefoundry.synth.self_instruct:SelfInstruct",
+    "codefoundry.synth.evol_instruct:EvolInstruct",
     "codefoundry.synth.implement:Implement",
     "codefoundry.synth.solutions:SampleSolutions",
     "codefoundry.testgen.mined:BuildMinedTests",

@@ -111,9 +111,12 @@ class TeacherStage(Stage[In, Out]):
         await self.finish(samples, result)
         return result
 
-    async def ask(self, task: TeacherPrompt[Any, Any], records: list[Any], result: StageResult[Any]) -> list[Sample]:
-        """Ask the teacher about every record (``samples`` answers each) and parse the answers: the drafts
-        come back as samples, every failure goes to ``result.drops`` with the raw answer."""
+    async def ask(
+        self, task: TeacherPrompt[Any, Any], records: list[Any], result: StageResult[Any], *, n: int | None = None
+    ) -> list[Sample]:
+        """Ask the teacher about every record (``n`` answers each, default the config's ``samples``) and parse
+        the answers: the drafts come back as samples, every failure goes to ``result.drops`` with the raw
+        answer."""
         from codefoundry.teacher.client import TeacherRequest, json_schema_format
         from codefoundry.teacher.config import Sampling
 
@@ -123,7 +126,7 @@ class TeacherStage(Stage[In, Out]):
         requests = [
             TeacherRequest(
                 messages=task.messages(record),
-                n=cfg.samples,
+                n=n or cfg.samples,
                 sampling=Sampling(temperature=cfg.temperature, max_tokens=cfg.max_tokens),
                 response_format=response_format,
                 stage=self.name,
