@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 STAGES: tuple[str, ...] = (
     "codefoundry.mine.functions:MineFunctions",
     "codefoundry.read.tasks:ReadTasks",
+    "codefoundry.read.snippets:ReadSnippets",
     "codefoundry.mine.tasks:MakeTasks",
     "codefoundry.synth.oss_instruct:OssInstruct",
     "codefoundry.synth.solutions:SampleSolutions",
