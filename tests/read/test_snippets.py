@@ -246,3 +246,26 @@ def test_a_recipe_run_with_a_small_limit_gets_a_balanced_mix(tmp_path: Path) -> 
     # items taken evenly across the round robin would come from two languages only: the stage takes the head
     listed = stage({"kind": "dir", "path": str(root)}, chunk_lines=8).inputs()
     assert len({c.language for c in spread(listed, 8)}) == 2
+
+
+def test_package_corpus_carries_its_distribution() -> None:
+    seeds = run(stage({"kind": "package", "name": "yaml"}, max_per_file=1))[1]
+    assert seeds and {s.provenance.source for s in seeds} == {"package:yaml"}
+    assert {s.provenance.package for s in seeds} == {"PyYAML"} and all(s.provenance.version for s in seeds)
+    assert all(s.provenance.path.startswith("yaml/") for s in seeds)
+
+
+def test_cli_reports_a_row_without_the_field_as_one_line(tmp_path: Path) -> None:
+    import yaml
+    from typer.testing import CliRunner
+
+    from codefoundry.cli import app
+
+    rows = write_rows(tmp_path / "rows.jsonl", [ROWS[0], {"lang": "Go"}])
+    corpus = {"kind": "jsonl", "path": str(rows), "field": "content", "language_field": "lang"}
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(yaml.safe_dump({"name": "x", "stages": [{"kind": "read.snippets", "corpus": corpus}]}))
+    result = CliRunner().invoke(app, ["run", str(recipe), "--run-dir", str(tmp_path / "run")])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "rows.jsonl:2: no field 'content'" in errors[0]
