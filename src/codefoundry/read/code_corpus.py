@@ -97,7 +97,7 @@ def _file_documents(files: Iterable[SourceFile], languages: set[str] | None, **m
         try:
             data = (Path(item.root) / item.path).read_bytes()
         except OSError as exc:
-            error = f"{type(exc).__name__}: {exc}"
+            error = f"{type(exc).__name__}: {exc.strerror or exc}"  # not the path: it names this machine
         yield Document(
             source=item.source,
             path=item.path,
