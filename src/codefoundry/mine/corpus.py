@@ -1,6 +1,7 @@
 """Where mined code comes from: the standard library, a directory, a list of files, an installed package.
 
-Each corpus lists its Python files as ``SourceFile`` records, sorted, so a run always cuts the same batches.
+Each corpus lists its Python files (or files of other suffixes, for ``read.snippets``) as ``SourceFile``
+records, sorted, so a run always cuts the same batches.
 A file's identity is its path relative to the corpus root plus the package and version it shipped in, never
 where the corpus lies on this machine: the same corpus in two checkouts gives the same ids and exports.
 Nothing is imported: an installed package is located with ``importlib.util.find_spec`` only.
@@ -89,7 +90,8 @@ class DirCorpus(_Corpus):
     kind: Literal["dir"] = "dir"
     path: str
 
-    def files(self) -> list[SourceFile]:
+    def files(self, suffixes: tuple[str, ...] = (".py",)) -> list[SourceFile]:
+        """The files ending in one of ``suffixes`` (module names for ``.py`` files only)."""
         root = Path(self.path).expanduser()
         if not root.is_dir():
             raise CorpusError(f"corpus directory does not exist: {root}")
@@ -98,9 +100,9 @@ class DirCorpus(_Corpus):
                 path=p.relative_to(root).as_posix(),
                 root=str(root),
                 source="dir",
-                module=_module_name(p.relative_to(root)),
+                module=_module_name(p.relative_to(root)) if p.suffix == ".py" else "",
             )
-            for p in _walk(root, skip_dirs=frozenset({"__pycache__"}))
+            for p in _walk(root, skip_dirs=frozenset({"__pycache__"}), suffixes=suffixes)
         ]
 
 
@@ -131,7 +133,8 @@ class PackageCorpus(_Corpus):
     kind: Literal["package"] = "package"
     name: str
 
-    def files(self) -> list[SourceFile]:
+    def files(self, suffixes: tuple[str, ...] = (".py",)) -> list[SourceFile]:
+        """The package's files ending in one of ``suffixes`` (module names for ``.py`` files only)."""
         try:
             spec = importlib.util.find_spec(self.name)
         except (ImportError, ValueError):
@@ -144,9 +147,10 @@ class PackageCorpus(_Corpus):
             out = []
             for location in spec.submodule_search_locations:
                 root = Path(location)
-                for path in _walk(root, skip_dirs=frozenset({"__pycache__", "tests", "test"})):
+                for path in _walk(root, frozenset({"__pycache__", "tests", "test"}), suffixes):
                     rel = _module_name(path.relative_to(root))
                     module = self.name if not rel else f"{self.name}.{rel}"
+                    module = module if path.suffix == ".py" else ""
                     relative = (Path(self.name) / path.relative_to(root)).as_posix()
                     out.append(
                         SourceFile(path=relative, root=str(root.parent), source=label, module=module, **meta)
@@ -187,10 +191,10 @@ def _licence(meta: importlib.metadata.PackageMetadata) -> str:
 Corpus = Annotated[StdlibCorpus | DirCorpus | FilesCorpus | PackageCorpus, Field(discriminator="kind")]
 
 
-def _walk(root: Path, skip_dirs: frozenset[str]) -> list[Path]:
-    """``.py`` files under ``root`` in sorted order, pruning skipped directories (and hidden ones)."""
+def _walk(root: Path, skip_dirs: frozenset[str], suffixes: tuple[str, ...] = (".py",)) -> list[Path]:
+    """Files under ``root`` ending in one of ``suffixes``, sorted, pruning skipped directories (and hidden ones)."""
     out: list[Path] = []
-    for path in sorted(root.rglob("*.py")):
+    for path in sorted({p for suffix in suffixes for p in root.rglob(f"*{suffix}")}):
         rel_dirs = path.relative_to(root).parts[:-1]
         if any(part in skip_dirs or part.startswith(".") for part in rel_dirs):
             continue

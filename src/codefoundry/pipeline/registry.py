@@ -18,6 +18,7 @@ STAGES: tuple[str, ...] = (
     "codefoundry.mine.functions:MineFunctions",
     "codefoundry.read.tasks:ReadTasks",
     "codefoundry.read.instructions:ReadInstructions",
+    "codefoundry.read.snippets:ReadSnippets",
     "codefoundry.mine.tasks:MakeTasks",
     "codefoundry.synth.oss_instruct:OssInstruct",
     "codefoundry.synth.self_instruct:SelfInstruct",

@@ -17,7 +17,7 @@ import asyncio
 import math
 import shutil
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -204,8 +204,10 @@ class _StageRun:
 
     async def _inputs(self) -> AsyncIterator[list[BaseModel]]:
         """The stage's input records in order, as they become available (a list at a time)."""
+        take: Callable[[list[BaseModel], int], list[BaseModel]] = spread
         if self.upstream is None:
             records = await self.services.in_thread(self._source_inputs)
+            take = self.stage.take_inputs
         elif self._limits():
             records = await self._all_upstream()
         else:
@@ -224,7 +226,7 @@ class _StageRun:
                 self.progress.set_total(self.name, self.report.inputs)
             return
         for limit in self._limits():
-            records = spread(records, limit)
+            records = take(records, limit)
         self.progress.set_total(self.name, len(records))
         yield records
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from codefoundry.pipeline.feed import spread
 from codefoundry.records import Drop
 
 if TYPE_CHECKING:
@@ -153,6 +154,11 @@ class Stage(ABC, Generic[In, Out]):
     def inputs(self) -> list[In]:
         """Source stages list their work items here, deterministically."""
         raise NotImplementedError(f"{self.kind} is not a source stage")
+
+    def take_inputs(self, records: list[In], limit: int) -> list[In]:
+        """At most ``limit`` of this source stage's inputs (its ``limit``, a preview's): by default taken
+        evenly across them. A source whose order is a balanced mix at every prefix takes the head instead."""
+        return spread(records, limit)
 
     async def process(self, batch: list[In]) -> StageResult[Out]:
         """Turn one batch of input records into output records and drops (``scope == batch``)."""
