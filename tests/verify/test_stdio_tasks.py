@@ -3,9 +3,14 @@ toolchain is missing here is skipped with the reason)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from codefoundry.pipeline.plan import PlannedStage
+from codefoundry.pipeline.rundir import RunDir
 from codefoundry.pipeline.stage import StageContext
+from codefoundry.pipeline.summary import summarize
 from codefoundry.records import CandidateVerdicts, Problem, Provenance, Solution, Split, Style, Task, TestCase
 from codefoundry.sandbox import Sandbox
 from codefoundry.sandbox.languages import get_language
@@ -132,3 +137,16 @@ def test_reduce_uses_wrong_candidates_for_other_languages(context: StageContext)
     suite = kept.reports.suite
     assert suite is not None and suite.mutants == 0
     assert suite.wrong_samples == 1 and suite.wrong_rejected == 1 and len(suite.reduced_test_ids) == 1
+
+
+def test_summary_counts_unscored_problems_apart(context: StageContext, tmp_path: Path) -> None:
+    problems = [stdio_problem(language, SUM_MAX[language]) for language in ("cpp", "go", "python")]
+    result = MutationGate(MutationGate.Config(min_score=0.0), context).process_sync(problems)
+    assert len(result.records) == 3
+    final = PlannedStage(0, "00-verify.mutation", MutationGate, MutationGate.Config(kind="verify.mutation"), "f" * 16)
+    run_dir = RunDir(tmp_path)
+    run_dir.create()
+    run_dir.commit_batch(final.name, 0, "k", result.records, [], 0.0, final.fingerprint)
+    figures = summarize(run_dir, [final])["final"]
+    assert figures["mutation_skipped"] == {"no mutation operators for cpp": 1, "no mutation operators for go": 1}
+    assert len(figures["mutation_score"]["histogram"]) == 1  # the Python program's score alone
