@@ -15,6 +15,7 @@ from codefoundry.records import CandidateVerdicts, Problem, Provenance, Solution
 from codefoundry.sandbox import Sandbox
 from codefoundry.sandbox.languages import get_language
 from codefoundry.testing.stages import stage_context
+from codefoundry.verify.candidates import VerifyCandidates
 from codefoundry.verify.mutation import MutationGate
 from codefoundry.verify.reduce import ReduceSuite
 from codefoundry.verify.reference import VerifyReference
@@ -150,3 +151,17 @@ def test_summary_counts_unscored_problems_apart(context: StageContext, tmp_path:
     figures = summarize(run_dir, [final])["final"]
     assert figures["mutation_skipped"] == {"no mutation operators for cpp": 1, "no mutation operators for go": 1}
     assert len(figures["mutation_score"]["histogram"]) == 1  # the Python program's score alone
+
+
+@pytest.mark.parametrize("language", ["cpp", "java"])
+def test_candidates_of_a_stdio_task_are_judged_in_its_language(context: StageContext, language: str) -> None:
+    need(language)
+    problem = stdio_problem(language, SUM_MAX[language])
+    right, wrong = (
+        Solution(task_id=problem.task.id, language=language, code=code, role="candidate", copies=copies)
+        for code, copies in ((SUM_MAX[language], 3), (WRONG[language], 1))
+    )
+    problem = problem.model_copy(update={"candidates": [right, wrong]})
+    (kept,) = VerifyCandidates(VerifyCandidates.Config(), context).process_sync([problem]).records
+    assert [c.id for c in kept.candidates] == [right.id]
+    assert kept.reports.candidates is not None and kept.reports.candidates.pass_rate == 0.75
