@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-slow setup setup-test setup-local bench bench-verify clean
+.PHONY: run test test-slow setup setup-test setup-local toolchains bench bench-verify clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -13,10 +13,14 @@ $(VENV)/.setup: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e .
 	touch $@
 
-$(VENV)/.setup-test: pyproject.toml $(VENV)/.setup
+$(VENV)/.setup-test: pyproject.toml $(VENV)/.setup $(VENV)/.toolchains
 	$(BIN)/pip install -q -e '.[test]'
-	bash scripts/install-toolchains.sh
 	touch $@
+
+# the marker is written only once every toolchain is there: a machine where they could not be installed (not
+# root, no apt-get) tries again on the next call, and says which are missing
+$(VENV)/.toolchains: scripts/install-toolchains.sh | $(BIN)/python
+	bash scripts/install-toolchains.sh $@
 
 $(VENV)/.setup-local: pyproject.toml $(VENV)/.setup
 	@echo "installing the embedded teacher (llama.cpp builds from source: about 5-6 minutes on 2 cores, once)"
@@ -31,6 +35,9 @@ $(VENV)/.setup-local-small: pyproject.toml $(VENV)/.setup-test
 setup: $(VENV)/.setup
 setup-test: $(VENV)/.setup-test
 setup-local: $(VENV)/.setup-local
+
+## toolchains: the compilers and runtimes of the sandbox's languages (g++, Go, Java, Node, Rust), when missing
+toolchains: $(VENV)/.toolchains
 
 ## run: set up, mine the Python standard library into verified tasks (runs/stdlib-mine), then let the
 ##      embedded teacher write a few more from standard-library snippets (runs/stdlib-oss-instruct)

@@ -235,11 +235,13 @@ class TestgenReport(BaseModel):
 
 
 class MutationReport(BaseModel):
-    """Which mutants survived a problem's suite, and how many runs the sandbox could not judge."""
+    """Which mutants survived a problem's suite, and how many runs the sandbox could not judge; ``skipped``
+    says why a problem passed through unscored (no mutation operators for its language), else empty."""
 
     model_config = ConfigDict(extra="forbid")
     survivors: list[str] = Field(default_factory=list)
     sandbox_errors: int = 0
+    skipped: str = ""
 
 
 class AgreementReport(BaseModel):

@@ -203,3 +203,17 @@ def test_a_prose_prompt_names_the_function_and_a_code_prompt_is_unchanged() -> N
     assert asked_prompt(Problem(task=task)).endswith("Write the function `bigger`.")
     code = problem("m")
     assert asked_prompt(code) == code.task.prompt
+
+
+def test_tasks_other_than_python_functions_are_dropped_before_any_call(
+    tmp_path: Path, start_server: Callable[..., ScriptedServer], replies: dict[str, list[str]]
+) -> None:
+    server = start_server()
+    replies["py"] = CHAT_ANSWERS[:1]
+    provenance = Provenance(source="t")
+    stdio = Problem(task=Task(prompt="Read two numbers, print their sum.", style="stdio", provenance=provenance))
+    js = Problem(task=Task(prompt="function add(a, b)", entry_point="add", language="js", provenance=provenance))
+    result = run_stage(tmp_path, server, [stdio, problem("py"), js], {"samples": 1})
+    assert [(d.record_id, d.reason) for d in result.drops] == [(stdio.id, "unsupported_task"), (js.id, "unsupported_task")]
+    assert "python stdio task" in result.drops[0].detail and "javascript function task" in result.drops[1].detail
+    assert len(result.records) == 1 and len([r for r in server.generations() if r.body is not None]) == 1

@@ -158,3 +158,21 @@ def test_a_prose_prompt_takes_its_signature_from_the_reference(tmp_path: Path) -
     assert [5, 0, 3] in [t.args for t in problem.inputs] and len(problem.inputs) > 5
     (dropped,) = _run([Problem(task=task)], tmp_path).drops
     assert dropped.reason == "no_entry_point"
+
+
+def test_stdio_tasks_are_dropped_and_other_languages_take_no_hint_draws(tmp_path: Path) -> None:
+    stdio = Problem(task=Task(prompt="Read n; print n squared.", style="stdio", language="cpp", provenance=Provenance(source="t")))
+    task = Task(
+        prompt="Write `span(xs, pad)` in JavaScript: smallest and largest element of xs, widened by pad.",
+        language="javascript",
+        entry_point="span",
+        provenance=Provenance(source="t"),
+    )
+    existing = TestCase(task_id=task.id, args=[[3, 1, 2], 0], expected=[1, 3], origin=TestOrigin.TEACHER)
+    js = Problem(task=task, tests=[existing])
+    result = _run([stdio, js], tmp_path)
+    assert [(d.record_id, d.reason) for d in result.drops] == [(stdio.id, "unsupported_style")]
+    (kept,) = result.records
+    origins = {t.origin for t in kept.inputs}
+    assert TestOrigin.TEACHER in origins and TestOrigin.MUTATION in origins
+    assert TestOrigin.GENERATED not in origins  # type-hint draws read Python signatures only

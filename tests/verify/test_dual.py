@@ -111,6 +111,19 @@ def test_without_candidates_or_inputs(context: StageContext) -> None:
     assert [d.reason for d in result.drops] == ["no_candidates", "no_inputs"]
 
 
+def test_stdio_tasks_are_refused(context: StageContext) -> None:
+    task = Task(prompt="Read a, b; print a + b.", style="stdio", provenance=Provenance(source="t"))
+    code = "a, b = map(int, input().split())\nprint(a + b)\n"
+    stdio = Problem(
+        task=task,
+        candidates=[Solution(task_id=task.id, code=code, role=SolutionRole.CANDIDATE)],
+        inputs=[TestCase(task_id=task.id, stdin="1 2\n")],
+    )
+    result = DualVerify(config(), context).process_sync([stdio])
+    assert not result.records
+    assert [d.reason for d in result.drops] == ["unsupported_style"] and "stdio" in result.drops[0].detail
+
+
 ARGMAX = 'def argmax(xs: list[int]) -> int:\n    """An index of a largest item."""\n'
 FIRST = ARGMAX + "    return xs.index(max(xs))\n"
 LAST = ARGMAX + "    return len(xs) - 1 - xs[::-1].index(max(xs))\n"

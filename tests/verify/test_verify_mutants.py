@@ -90,3 +90,29 @@ def test_nothing_inside_a_raise_is_mutated() -> None:
     )
     assert not any(m.operator == "str_empty" for m in mutants)
     assert any(m.operator == "drop_branch" for m in mutants)  # the branch itself is still dropped
+
+
+STDIO = '''import sys
+
+def solve(a, b):
+    """Sum of two numbers."""
+    return a + b
+
+data = sys.stdin.read().split()
+if __name__ == "__main__":
+    print(solve(int(data[0]), int(data[1])) if data else 0)
+'''
+
+
+def test_program_without_entry_point_is_mutated_as_a_module() -> None:
+    mutants = generate(STDIO, "")
+    operators = {m.operator for m in mutants}
+    assert {"arith_swap", "return_none", "off_by_one"} <= operators
+    assert any("line 9" in m.description for m in mutants)  # module-level code, not only functions
+    for mutant in mutants:
+        tree = ast.parse(mutant.code)
+        guard = next(s for s in tree.body if isinstance(s, ast.If))
+        assert ast.unparse(guard.test) == "__name__ == '__main__'", mutant.description  # the guard stays
+        solve = next(s for s in tree.body if isinstance(s, ast.FunctionDef))
+        assert ast.get_docstring(solve) == "Sum of two numbers."  # docstrings are not behaviour
+    assert generate(STDIO, "missing") == []  # a named entry point still means that function only

@@ -98,6 +98,9 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
         console.print(
             f"mutation score: min {m['min']}, median {m['median']}, mean {m['mean']}  |  {histogram}"
         )
+    if "mutation_skipped" in final:
+        unscored = ", ".join(f"{reason}: {n}" for reason, n in final["mutation_skipped"].items())
+        console.print(f"not mutation-scored: {unscored}", markup=False)
     if "seconds" in summary:
         console.print(f"time: {summary['seconds']:.1f} s")
     for path in summary.get("exported", []):

@@ -20,6 +20,7 @@ from typing import Any
 
 from codefoundry.export.sft import fenced, provenance_fields
 from codefoundry.records import Problem, Solution, content_hash
+from codefoundry.sandbox.languages import normalise_language
 from codefoundry.verify.reduce import wrong_candidates
 
 MAX_PAIRS_PER_TASK = 4
@@ -74,7 +75,7 @@ def preference_rows(problem: Problem, max_pairs: int = MAX_PAIRS_PER_TASK) -> li
                 "prompt": task.prompt,
                 "chosen": fenced(task.language, chosen.code),
                 "rejected": fenced(task.language, rejected.code),
-                "language": task.language,
+                "language": normalise_language(task.language),
                 "chosen_id": chosen.id,
                 "chosen_role": chosen.role.value,
                 "rejected_id": rejected.id,

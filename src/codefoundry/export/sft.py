@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from codefoundry.records import Problem, Provenance
+from codefoundry.sandbox.languages import normalise_language
 
 
 def provenance_fields(provenance: Provenance) -> dict[str, Any]:
@@ -20,8 +21,9 @@ def provenance_fields(provenance: Provenance) -> dict[str, Any]:
 
 
 def fenced(language: str, code: str) -> str:
-    """Code as an assistant writes it: one fenced block."""
-    return f"```{language}\n{code.strip()}\n```"
+    """Code as an assistant writes it: one fenced block, tagged with the language's canonical name (python,
+    javascript, cpp, java, rust, go)."""
+    return f"```{normalise_language(language)}\n{code.strip()}\n```"
 
 
 def answer_text(problem: Problem) -> str:
@@ -40,7 +42,8 @@ def sft_row(problem: Problem) -> dict[str, Any]:
             {"role": "user", "content": task.prompt},
             {"role": "assistant", "content": answer_text(problem)},
         ],
-        "language": task.language,
+        "language": normalise_language(task.language),
+        "style": task.style.value,
         **provenance_fields(task.provenance),
         "num_tests": len(problem.tests),
         "mutation_score": problem.mutation_score,

@@ -61,6 +61,14 @@ def judged_input(task: Task, test: TestCase) -> TestInput:
     return TestInput(args=decode(test.args or []), expected=decode(test.expected), has_expected=True)
 
 
+def compare_for(problem: Problem) -> Compare:
+    """How a problem's outputs are compared: its checker when it has one, else stdout token by token (numbers
+    within a tolerance) for a stdio task, the stored values for a function task."""
+    if problem.checker:
+        return Compare(mode="checker", checker=problem.checker)
+    return Compare(mode="float") if problem.task.style == Style.STDIO else Compare()
+
+
 def judge_request(
     problem: Problem,
     code: str,
@@ -77,10 +85,6 @@ def judge_request(
     entry_point = ""
     if task.style != Style.STDIO:
         code, entry_point = call_target(task, code)
-    if problem.checker:
-        compare = Compare(mode="checker", checker=problem.checker)
-    else:
-        compare = Compare(mode="float") if task.style == Style.STDIO else Compare()
     return ExecRequest(
         language=task.language,
         style=task.style.value,
@@ -89,7 +93,7 @@ def judge_request(
         tests=[judged_input(task, t) for t in tests],
         limits=limits,
         mode="judge",
-        compare=compare,
+        compare=compare_for(problem),
         stop_on_first_failure=stop,
         worker=worker,
     )

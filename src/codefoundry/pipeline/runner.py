@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import shutil
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from pydantic import BaseModel
 from codefoundry.errors import UserError
 from codefoundry.pipeline.executors import Executor, LocalExecutor
 from codefoundry.pipeline.feed import Feed, first_cause, spread
+from codefoundry.pipeline.machine import check_machine
 from codefoundry.pipeline.plan import PlannedStage, plan
 from codefoundry.pipeline.rundir import Manifest, RunDir
 from codefoundry.pipeline.services import Services
@@ -317,12 +317,6 @@ class _StageRun:
         return 1
 
 
-def _check_gpu(planned: list[PlannedStage]) -> None:
-    for item in planned:
-        if item.cls.resources(item.config).gpu and shutil.which("nvidia-smi") is None:
-            raise UserError(f"stage {item.name} needs a GPU, and this machine has none (no nvidia-smi)")
-
-
 async def arun_recipe(
     recipe: Recipe,
     run_path: Path,
@@ -335,7 +329,7 @@ async def arun_recipe(
     progress = progress or ProgressSink()
     started = time.monotonic()
     planned = plan(recipe)
-    _check_gpu(planned)
+    check_machine(planned)  # a GPU, the targeted languages' toolchains: refused here, before any work
     run_dir = prepare_run_dir(recipe, run_path)
     manifest = run_dir.manifest()
     services = Services(run_dir.path, sandbox_config=recipe.sandbox, teachers=recipe.teachers)

@@ -75,13 +75,16 @@ class Resources:
 
     ``sandbox_share``: the share of the sandbox's workers the stage's batches may keep busy (0: no sandbox);
     ``teachers``: the recipe teachers it calls; ``gpu``: it needs an accelerator; ``cpu_bound``: its own
-    Python work is heavy (run in a worker thread).
+    Python work is heavy (run in a worker thread); ``languages``: the sandbox languages the stage's outputs
+    need (a synthesizer's target languages, from its config): a run whose stages need a language whose
+    toolchain is not installed here is refused before it starts (``pipeline.machine``).
     """
 
     sandbox_share: float = 0.0
     teachers: tuple[str, ...] = ()
     gpu: bool = False
     cpu_bound: bool = False
+    languages: tuple[str, ...] = ()
 
 
 @dataclass

@@ -60,6 +60,7 @@ def _final_figures(run_dir: RunDir, final: PlannedStage) -> dict[str, Any]:
     tests_per_task: list[int] = []
     holdout_per_task: list[int] = []
     scores: list[float] = []
+    skipped: Counter[str] = Counter()  # problems verify.mutation passed through unscored, by reason
     task_ids: set[str] = set()
     for raw in run_dir.iter_records(final.name, final.fingerprint):
         task_ids.add(str((raw.get("task") or {}).get("id", "")))
@@ -68,6 +69,9 @@ def _final_figures(run_dir: RunDir, final: PlannedStage) -> dict[str, Any]:
         holdout_per_task.append(sum(1 for t in tests if t.get("split") == "holdout"))
         if raw.get("mutation_score") is not None:
             scores.append(float(raw["mutation_score"]))
+        reason = ((raw.get("reports") or {}).get("mutation") or {}).get("skipped")
+        if reason:
+            skipped[str(reason)] += 1
     figures: dict[str, Any] = {"problems": len(tests_per_task), "tasks": len(task_ids)}
     if tests_per_task:
         figures["tests_per_task"] = {
@@ -83,4 +87,6 @@ def _final_figures(run_dir: RunDir, final: PlannedStage) -> dict[str, Any]:
             "mean": round(statistics.fmean(scores), 3),
             "histogram": dict(sorted(Counter(_bucket(s) for s in scores).items())),
         }
+    if skipped:
+        figures["mutation_skipped"] = dict(sorted(skipped.items()))
     return figures

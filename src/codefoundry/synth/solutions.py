@@ -8,6 +8,9 @@ and for a dataset share one response cache. Each answer becomes a whole program 
 programs that differ only in formatting or docstrings are one candidate, with ``copies`` counting its samples
 (pass rates and pass@k count copies). Answers that give no program are counted (``unparsable``, in the log
 and in the drop detail); a problem is dropped only when none of its answers gives one.
+
+Programs are built as Python modules defining the entry point, so only Python function tasks are asked for: a
+task in another language or in stdio style is dropped ``unsupported_task`` before any teacher call.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from pydantic import Field
 
 from codefoundry.errors import UserError
 from codefoundry.pipeline.stage import Resources, Stage, StageConfig, StageResult
-from codefoundry.records import Author, AuthorKind, Problem, Solution, SolutionRole
+from codefoundry.records import Author, AuthorKind, Problem, Solution, SolutionRole, Style
+from codefoundry.sandbox.languages import normalise_language
 from codefoundry.synth.solve import PromptStyle, code_of_answer, normalised, program, solution_request
 from codefoundry.teacher.config import ChatTemplate, TeacherConfig
 
@@ -31,6 +35,7 @@ log = logging.getLogger(__name__)
 
 
 class SolutionsDrop(StrEnum):
+    UNSUPPORTED_TASK = "unsupported_task"
     CALL_FAILED = "call_failed"
     NO_SOLUTIONS = "no_solutions"
 
@@ -146,11 +151,21 @@ def style_for(problem: Problem, style: PromptStyle) -> PromptStyle:
     return style if _defines(prompt, problem.task.entry_point) else PromptStyle.CHAT
 
 
+def unsupported(problem: Problem) -> str:
+    """Why solutions to the problem are not sampled here ("" when they are): programs are built as Python
+    modules defining the entry point."""
+    task = problem.task
+    language = normalise_language(task.language)
+    if task.style != Style.FUNCTION or language != "python":
+        return f"synth.solutions samples Python function solutions; this is a {language} {task.style.value} task"
+    return ""
+
+
 class SampleSolutions(Stage[Problem, Problem]):
     """Ask a teacher for K solutions per problem; append the distinct ones as candidates."""
 
     kind = "synth.solutions"
-    version = 2  # 2: a prose prompt names the function and its signature
+    version = 3  # 2: a prose prompt names the function and its signature; 3: unsupported tasks dropped
     Config = SolutionsConfig
     input_type = Problem
     output_type = Problem
@@ -162,6 +177,19 @@ class SampleSolutions(Stage[Problem, Problem]):
         return Resources(teachers=(getattr(config, "teacher", "default"),))
 
     async def process(self, batch: list[Problem]) -> StageResult[Problem]:
+        refused: StageResult[Problem] = StageResult()
+        for problem in batch:
+            why = unsupported(problem)
+            if why:
+                refused.drops.append(self.drop(problem, SolutionsDrop.UNSUPPORTED_TASK, why))
+        batch = [problem for problem in batch if not unsupported(problem)]
+        if not batch:
+            return refused
+        result = await self._sample(batch)
+        result.drops[:0] = refused.drops
+        return result
+
+    async def _sample(self, batch: list[Problem]) -> StageResult[Problem]:
         cfg = self.config
         client = self.context.teacher(cfg.teacher)
         teacher_config: TeacherConfig = client.config

@@ -15,6 +15,11 @@ Inputs are deduplicated by test id (the first source keeps it), stored in the co
 plain data, or longer than ``max_input_chars``, are skipped) in ``Problem.inputs``. A stated output of ``None``
 is stored as ``expected = None``, which reads the same as no statement (the record has no flag for it). Everything is seeded by the
 problem's id: the same problem and config give the same inputs. No code runs here (no sandbox).
+
+Inputs are argument lists, so a stdio task is dropped ``unsupported_style`` (its tests are stdin texts, and
+its outputs are not voted on: ``verify.dual`` takes function tasks only). A function task in another language
+than Python gets the sources that need no Python code: stated examples, the existing tests and their
+mutations; the type-hint draws read a Python signature and are left out.
 """
 
 from __future__ import annotations
@@ -28,7 +33,8 @@ from pydantic import Field
 
 from codefoundry.judge.codec import NotPlain, decode, dumps, encode
 from codefoundry.pipeline.stage import StageConfig, StageResult, ThreadedStage
-from codefoundry.records import Problem, TestCase, TestgenReport, TestOrigin
+from codefoundry.records import Problem, Style, TestCase, TestgenReport, TestOrigin
+from codefoundry.sandbox.languages import normalise_language
 from codefoundry.testgen.contract import non_negative_positions, within_signs
 from codefoundry.testgen.examples import entry_function, prompt_examples
 from codefoundry.testgen.inputs import storable
@@ -37,6 +43,7 @@ from codefoundry.testgen.signature import signature_inputs
 
 
 class InputsDrop(StrEnum):
+    UNSUPPORTED_STYLE = "unsupported_style"
     NO_ENTRY_POINT = "no_entry_point"
     NO_INPUTS = "no_inputs"
 
@@ -86,8 +93,8 @@ class BuildInputs(ThreadedStage[Problem, Problem]):
 
     kind = "testgen.inputs"
     # 2: string mutations keep the seeds' alphabet, hint draws only as a fallback; 3: assignment examples;
-    # 4: mutations keep the examples' signs
-    version = 4
+    # 4: mutations keep the examples' signs; 5: stdio tasks dropped, other languages' function tasks taken
+    version = 5
     Config = BuildInputsConfig
     input_type = Problem
     output_type = Problem
@@ -98,7 +105,12 @@ class BuildInputs(ThreadedStage[Problem, Problem]):
         result: StageResult[Problem] = StageResult()
         for problem in batch:
             task = problem.task
-            if not task.entry_point or signature_source(problem) is None:
+            if task.style == Style.STDIO:
+                detail = f"inputs are argument lists; this is a {task.language} stdio task"
+                result.drops.append(self.drop(problem, InputsDrop.UNSUPPORTED_STYLE, detail))
+                continue
+            python = normalise_language(task.language) == "python"
+            if not task.entry_point or (python and signature_source(problem) is None):
                 result.drops.append(self.drop(problem, InputsDrop.NO_ENTRY_POINT, task.entry_point))
                 continue
             inputs, note = self.gather(problem)
@@ -144,14 +156,16 @@ class BuildInputs(ThreadedStage[Problem, Problem]):
         sources[Source.MUTATIONS] = self._cases(
             problem, [(m, None, False) for m in mutants], TestOrigin.MUTATION
         )
-        drawn = signature_inputs(signature_source(problem) or task.prompt, task.entry_point, cfg.max_inputs, seed)
         others = len({case.id for cases in sources.values() for case in cases})
-        sources[Source.SIGNATURE] = (
-            self._cases(problem, [(d, None, False) for d in drawn.inputs], TestOrigin.GENERATED)
-            if others < cfg.signature_min_inputs
-            else []
-        )
-        return self._fill(sources), drawn.note
+        sources[Source.SIGNATURE], note = [], ""
+        if normalise_language(task.language) == "python":  # the hints are read from a Python signature
+            drawn = signature_inputs(signature_source(problem) or task.prompt, task.entry_point, cfg.max_inputs, seed)
+            note = drawn.note
+            if others < cfg.signature_min_inputs:
+                sources[Source.SIGNATURE] = self._cases(
+                    problem, [(d, None, False) for d in drawn.inputs], TestOrigin.GENERATED
+                )
+        return self._fill(sources), note
 
     def _fill(self, sources: dict[Source, list[TestCase]]) -> list[TestCase]:
         """Each source up to its share, then the room left in source order; one input per test id."""

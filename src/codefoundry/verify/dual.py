@@ -16,6 +16,11 @@ inputs; every accepted output then counts as the same vote. The kept problem car
 
 Inputs on which the vote was not decided are not tests; a task whose vote does not meet the rule is dropped
 with the reason and the counts.
+
+Votes are on function tasks' returned values (any language the sandbox calls functions in). A stdio task is
+dropped ``unsupported_style``: its inputs would be stdin texts and its outputs stdout texts compared token by
+token, which neither the inputs stage (``testgen.inputs``) nor the vote's keys handle; stdio tasks are verified
+by agreement with the teacher's own tests (``synth.agreement``).
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from codefoundry.records import (
     Solution,
     SolutionRole,
     Split,
+    Style,
     TestCase,
     TestOrigin,
     VoteReport,
@@ -52,6 +58,7 @@ STATED = (TestOrigin.PROMPT_EXAMPLE, TestOrigin.GIVEN)  # inputs whose ``expecte
 
 
 class DualDrop(StrEnum):
+    UNSUPPORTED_STYLE = "unsupported_style"
     NO_CANDIDATES = "no_candidates"
     NO_INPUTS = "no_inputs"
     FAILS_GIVEN = ChoiceOutcome.FAILS_GIVEN.value
@@ -127,6 +134,7 @@ class DualVerify(ThreadedStage[Problem, Problem]):
     """Run every sample on every input, vote, choose and confirm on the holdout."""
 
     kind = "verify.dual"
+    version = 2  # 2: stdio tasks dropped unsupported_style
     Config = DualVerifyConfig
     input_type = Problem
     output_type = Problem
@@ -166,7 +174,10 @@ class DualVerify(ThreadedStage[Problem, Problem]):
             # a reference the problem already has (a teacher's own solution) is one more sample, not the truth
             samples = [*problem.candidates, *([problem.reference] if problem.reference is not None else [])]
             distinct = list({c.id: c for c in samples}.values())
-            if not distinct:
+            if problem.task.style == Style.STDIO:
+                detail = f"verify.dual votes on function tasks' return values; this is a {problem.task.language} stdio task"
+                result.drops.append(self.drop(problem, DualDrop.UNSUPPORTED_STYLE, detail))
+            elif not distinct:
                 result.drops.append(self.drop(problem, DualDrop.NO_CANDIDATES))
             elif not problem.inputs:
                 result.drops.append(self.drop(problem, DualDrop.NO_INPUTS))

@@ -1,6 +1,9 @@
 """AST mutants of a reference solution: small faults a test suite should notice.
 
-Only the entry-point function is mutated (not the imports, constants or helpers copied along with it).
+Only the entry-point function is mutated (not the imports, constants or helpers copied along with it); a
+program without one (a stdio task, entry point ``""``) is mutated as a whole module: every function and the
+module-level code, except the ``if __name__ == "__main__":`` guard itself (a mutant that never runs its main
+block is not a fault a test suite should have to find).
 Operators: comparison swaps, arithmetic swaps, off-by-one integer constants, negated conditions, dropped
 branches (``if`` body -> ``pass``, ``else`` removed), swapped call arguments, changed return values
 (``return None``), flipped booleans, ``and``/``or`` swaps, slice bounds dropped, ``break``/``continue`` swaps
@@ -15,6 +18,8 @@ import ast
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+
+from codefoundry.sandbox.languages import normalise_language
 
 Transform = Callable[[ast.AST], None]
 
@@ -33,6 +38,11 @@ OPERATORS = (
 )  # fmt: skip
 
 
+def supports(language: str) -> bool:
+    """Whether mutants can be made of code in ``language``: the operators work on Python's AST only."""
+    return normalise_language(language) == "python"
+
+
 @dataclass(frozen=True)
 class Mutant:
     """One mutated program: which operator made it, where, and its full source."""
@@ -42,10 +52,17 @@ class Mutant:
     code: str
 
 
-def _sites(function: ast.FunctionDef) -> Iterator[tuple[int, str, str, Transform]]:
+def _sites(function: ast.FunctionDef | ast.Module) -> Iterator[tuple[int, str, str, Transform]]:
     """(node index in ast.walk order, operator, description, in-place transform) for every mutation site."""
     docstring = function.body[0] if ast.get_docstring(function) else None
     skip = {id(docstring), id(getattr(docstring, "value", None))} if docstring is not None else set()
+    # a whole module: its main guard and its functions' and classes' docstrings are not behaviour
+    for node in ast.walk(function) if isinstance(function, ast.Module) else ():
+        if isinstance(node, ast.If) and _is_main_guard(node.test):
+            skip.add(id(node))
+            skip.update(id(sub) for sub in ast.walk(node.test))
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and ast.get_docstring(node):
+            skip.update(id(sub) for sub in ast.walk(node.body[0]))
     # what a ``raise`` builds (the exception's class and message) is not observable: a test sees a runtime
     # error either way, so mutating it only makes mutants no test could kill
     for node in ast.walk(function):
@@ -121,6 +138,16 @@ def _sites(function: ast.FunctionDef) -> Iterator[tuple[int, str, str, Transform
                             f"line {statement.lineno}: break/continue swapped",
                             _swap_jump(field, position),
                         )
+
+
+def _is_main_guard(test: ast.expr) -> bool:
+    """``__name__ == "__main__"`` (either way round)."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = [test.left, test.comparators[0]]
+    names = [s.id for s in sides if isinstance(s, ast.Name)]
+    values = [s.value for s in sides if isinstance(s, ast.Constant)]
+    return names == ["__name__"] and values == ["__main__"]
 
 
 def _set_cmp(position: int, new: type[ast.cmpop]) -> Transform:
@@ -210,9 +237,10 @@ def _entry(tree: ast.Module, name: str) -> ast.FunctionDef | None:
 
 
 def generate(code: str, entry_point: str) -> list[Mutant]:
-    """Every distinct mutant of ``entry_point`` in ``code`` (site order), none equal to the reference."""
+    """Every distinct mutant of ``entry_point`` in ``code`` (site order), none equal to the reference; with
+    ``entry_point`` empty (a stdio program), of the whole module."""
     tree = ast.parse(code)
-    function = _entry(tree, entry_point)
+    function: ast.FunctionDef | ast.Module | None = _entry(tree, entry_point) if entry_point else tree
     if function is None:
         return []
     original = ast.unparse(tree)

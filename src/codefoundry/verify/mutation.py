@@ -6,6 +6,11 @@ mutants that loop forever cost little. All mutants of a whole batch go to the sa
 A sandbox error (never the mutant's fault) leaves that mutant out of the count. Problems for which no mutant
 can be made are dropped ``no_mutants`` (their suites' strength cannot be measured); those below
 ``min_score`` are dropped ``weak_tests`` with the score.
+
+Mutants are Python AST mutants: a stdio program (entry point ``""``) is mutated as a whole module. A task in
+another language has no mutation operators here: it passes through unscored (``mutation_score`` stays None)
+with the reason in ``reports.mutation.skipped``, and the run's summary counts such problems apart from the
+scored ones (``mutation_skipped``).
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ from codefoundry.judge.requests import judge_request
 from codefoundry.pipeline.stage import Resources, StageConfig, StageResult, ThreadedStage
 from codefoundry.records import MutationReport, Problem
 from codefoundry.sandbox.api import ExecResult, Limits
-from codefoundry.verify.mutants import Mutant, generate, select
+from codefoundry.sandbox.languages import normalise_language
+from codefoundry.verify.mutants import Mutant, generate, select, supports
 from codefoundry.verify.variants import VariantRunConfig
 
 
@@ -27,6 +33,13 @@ class MutationDrop(StrEnum):
     SYNTAX_ERROR = "syntax_error"
     NO_MUTANTS = "no_mutants"
     WEAK_TESTS = "weak_tests"
+
+
+def unmutated_reason(problem: Problem) -> str:
+    """Why the problem's reference gets no mutants (its language), or "" when it does."""
+    if supports(problem.task.language):
+        return ""
+    return f"no mutation operators for {normalise_language(problem.task.language)}"
 
 
 class MutationGateConfig(VariantRunConfig):
@@ -44,6 +57,7 @@ class MutationGate(ThreadedStage[Problem, Problem]):
     """Run AST mutants of the reference against the tests; record the score; drop weak suites."""
 
     kind = "verify.mutation"
+    version = 2  # 2: stdio programs mutated as whole modules; other languages pass through unscored
     Config = MutationGateConfig
     input_type = Problem
     output_type = Problem
@@ -64,6 +78,13 @@ class MutationGate(ThreadedStage[Problem, Problem]):
         for problem in batch:
             if problem.reference is None or not problem.tests:
                 result.drops.append(self.drop(problem, MutationDrop.NO_TESTS))
+                continue
+            skipped = unmutated_reason(problem)
+            if skipped:
+                report = MutationReport(skipped=skipped)
+                result.records.append(
+                    problem.model_copy(update={"reports": problem.reports.model_copy(update={"mutation": report})})
+                )
                 continue
             try:
                 mutants = select(

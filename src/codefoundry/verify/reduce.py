@@ -11,7 +11,9 @@ is what EvalPlus reports for its Mini suites.
 
 The stage never removes a test: the reduced suite is recorded in ``reports.suite.reduced_test_ids`` (exported
 alongside the full suite), with how many wrong samples (counted with their copies) and mutants the full suite
-rejects. A run the sandbox could not judge (``sandbox_error``) leaves that target out.
+rejects. A run the sandbox could not judge (``sandbox_error``) leaves that target out. Mutants are made only
+of Python references (``verify.mutants.supports``): a task in another language is reduced against its wrong
+candidates alone.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from codefoundry.judge.requests import judge_request
 from codefoundry.pipeline.stage import Resources, StageConfig, StageResult, ThreadedStage
 from codefoundry.records import Problem, Solution, SuiteReport, TestCase
 from codefoundry.sandbox.api import ExecResult, Limits
-from codefoundry.verify.mutants import generate, select
+from codefoundry.verify.mutants import generate, select, supports
 from codefoundry.verify.variants import VariantRunConfig
 
 NOT_KILLS = frozenset({"pass", "ok", "skipped"})
@@ -68,6 +70,7 @@ class ReduceSuite(ThreadedStage[Problem, Problem]):
     """Kill matrix of mutants and wrong candidates over the tests; the greedy cover as the reduced suite."""
 
     kind = "verify.reduce"
+    version = 2  # 2: a Python stdio program's mutants (of its whole module) join the targets
     Config = ReduceSuiteConfig
     input_type = Problem
     output_type = Problem
@@ -123,7 +126,9 @@ class ReduceSuite(ThreadedStage[Problem, Problem]):
 
     def _mutants(self, problem: Problem) -> list[str]:
         assert problem.reference is not None
-        if self.config.max_mutants == 0:
+        # mutants are Python AST mutants (a stdio program's: of the whole module); other languages' suites
+        # are reduced against their wrong candidates alone
+        if self.config.max_mutants == 0 or not supports(problem.task.language):
             return []
         try:
             made = generate(problem.reference.code, problem.task.entry_point)
