@@ -112,7 +112,8 @@ def recipe_from_dict(data: Any, source: str = "<recipe>") -> Recipe:
 
 
 def check_chain(classes: list[type[Stage[Any, Any]]], source: str) -> None:
-    """Each stage must take what the stage before it gives; only the first stage may be a source."""
+    """Each stage must take what the stage before it gives. The first stage is a source; a source later on
+    adds its records to those of the stage before it (which pass on unchanged), so they must be alike."""
     for index, cls in enumerate(classes):
         where = f"{source}: stages[{index}] ({cls.kind})"
         if index == 0:
@@ -123,8 +124,13 @@ def check_chain(classes: list[type[Stage[Any, Any]]], source: str) -> None:
                 )
             continue
         before = classes[index - 1]
-        if cls.input_type is None:
-            raise RecipeError(f"{where}: a source stage can only come first (it follows {before.kind})")
+        if cls.input_type is None:  # a source after the first adds its records to those before it
+            if not issubclass(before.output_type, cls.output_type):
+                raise RecipeError(
+                    f"{where}: a source after the first adds {cls.output_type.__name__} records to those of the "
+                    f"stage before it, but stages[{index - 1}] ({before.kind}) gives {before.output_type.__name__}"
+                )
+            continue
         if not issubclass(before.output_type, cls.input_type):
             raise RecipeError(
                 f"{where}: takes {cls.input_type.__name__} records, but stages[{index - 1}] ({before.kind}) "

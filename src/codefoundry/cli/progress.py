@@ -101,10 +101,34 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
     if "mutation_skipped" in final:
         unscored = ", ".join(f"{reason}: {n}" for reason, n in final["mutation_skipped"].items())
         console.print(f"not mutation-scored: {unscored}", markup=False)
+    if summary.get("methods"):
+        print_methods(console, summary["methods"])
     if "seconds" in summary:
         console.print(f"time: {summary['seconds']:.1f} s")
     for path in summary.get("exported", []):
         console.print(f"wrote {path}")
+
+
+def print_methods(console: Console, methods: dict[str, Any]) -> None:
+    """Per synthesis method: instructions, tasks written, verified, tokens, yield, mix, near-duplicates."""
+    table = Table(title="per synthesis method", title_justify="left")
+    columns = ("method", "instructions", "generated", "verified", "teacher tokens", "verified / 1k tok", "near-dup", "language/style mix")
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("method", "language/style mix") else "right")
+    for method, m in methods.items():
+        rate = m["verified_per_1k_tokens"]
+        near = m["near_duplicate_rate"]
+        table.add_row(
+            method,
+            str(m["instructions"] or ""),
+            str(m["generated"]),
+            str(m["verified"]),
+            str(m["teacher_tokens"]),
+            "" if rate is None else f"{rate:.3f}",
+            "" if near is None else f"{100 * near:.0f}%",
+            ", ".join(f"{k} {v}" for k, v in m["mix"].items()),
+        )
+    console.print(table)
 
 
 def print_teacher_usage(console: Console, usage: dict[str, Any]) -> None:

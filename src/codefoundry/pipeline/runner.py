@@ -205,7 +205,7 @@ class _StageRun:
     async def _inputs(self) -> AsyncIterator[list[BaseModel]]:
         """The stage's input records in order, as they become available (a list at a time)."""
         take: Callable[[list[BaseModel], int], list[BaseModel]] = spread
-        if self.upstream is None:
+        if self.planned.cls.input_type is None:  # a source: the first stage, or one adding to those before it
             records = await self.services.in_thread(self._source_inputs)
             take = self.stage.take_inputs
         elif self._limits():
@@ -230,17 +230,26 @@ class _StageRun:
         self.progress.set_total(self.name, len(records))
         yield records
 
-    async def _batches(self) -> AsyncIterator[list[BaseModel]]:
+    async def _batches(self) -> AsyncIterator[tuple[list[BaseModel], bool]]:
+        """Batches of input records, and whether the stage processes them (False: passed on unchanged)."""
         size = self.planned.config.batch_size
         buffer: list[BaseModel] = []
         async for records in self._inputs():
             buffer.extend(records)
             self.report.inputs += len(records)
             while len(buffer) >= size:
-                yield buffer[:size]
+                yield buffer[:size], True
                 buffer = buffer[size:]
         if buffer:
-            yield buffer
+            yield buffer, True
+        up = self.upstream
+        if up is not None and self.planned.cls.input_type is None:
+            # a source after the first adds its records to those of the stage before it, which pass on
+            await up.feed.wait_finished()
+            raw = await self.services.in_thread(lambda: list(self.run_dir.iter_records(up.name, up.planned.fingerprint)))
+            passed = [self.planned.cls.output_type.model_validate(r) for r in raw]
+            for start in range(0, len(passed), size):
+                yield passed[start : start + size], False
 
     # ---- work ---------------------------------------------------------------------------------------
     async def _run_batches(self) -> int:
@@ -248,10 +257,12 @@ class _StageRun:
         window = asyncio.Semaphore(self.window())
         number = 0
         async with asyncio.TaskGroup() as group:
-            async for batch in self._batches():
+            async for batch, own in self._batches():
                 key = content_hash([getattr(r, "id", "") for r in batch])
                 entry = self.manifest.shard(self.name, self.planned.fingerprint, number)
-                if entry is not None and entry.key == key:
+                if not own and (entry is None or entry.key != key):
+                    await self._commit(number, key, StageResult(records=batch), 0.0)
+                elif entry is not None and entry.key == key:
                     self.report.batches_skipped += 1
                     self.report.records += entry.records
                     self.report.drops += entry.drops

@@ -1,4 +1,5 @@
-"""The end-of-run summary: counts per stage, drop reasons, tests per task, mutation scores, time.
+"""The end-of-run summary: counts per stage, drop reasons, tests per task, mutation scores, time, and the
+figures per synthesis method (``pipeline/methods.py``) when a recipe synthesizes.
 
 Computed from the run directory alone, so ``codefoundry status RUN`` shows the same figures for a run that
 is finished, half done, or was killed.
@@ -53,6 +54,10 @@ def summarize(run_dir: RunDir, planned: list[PlannedStage]) -> dict[str, Any]:
     summary: dict[str, Any] = {"stages": stages}
     if planned:
         summary["final"] = _final_figures(run_dir, planned[-1])
+    if any(item.cls.kind.startswith("synth.") for item in planned):
+        from codefoundry.pipeline.methods import method_figures
+
+        summary["methods"] = method_figures(run_dir, planned)
     return summary
 
 

@@ -16,7 +16,7 @@ import hashlib
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from codefoundry.records import (
     Author,
@@ -103,11 +103,19 @@ class FunctionAnswer(BaseModel):
     solution: str = Field(min_length=10)
     tests: list[FunctionTest] = Field(min_length=1)
 
+    _tests = field_validator("tests", mode="before")(lambda v: _objects(v))
+
 
 class ProgramTest(BaseModel):
     model_config = ConfigDict(extra="ignore")
     input: str
     output: str
+
+    @field_validator("input", "output", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        """A number written without quotes is the text it prints as."""
+        return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
 
 
 class ProgramAnswer(BaseModel):
@@ -117,6 +125,13 @@ class ProgramAnswer(BaseModel):
     problem: str = Field(min_length=20)
     solution: str = Field(min_length=10)
     tests: list[ProgramTest] = Field(min_length=1)
+
+    _tests = field_validator("tests", mode="before")(lambda v: _objects(v))
+
+
+def _objects(tests: Any) -> Any:
+    """The tests that are objects: a stray value in the list (``..., 0]``) is left out, not fatal."""
+    return [t for t in tests if isinstance(t, dict)] if isinstance(tests, list) else tests
 
 
 FUNCTION_SHAPE = """Answer with JSON only, in this shape:

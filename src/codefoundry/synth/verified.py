@@ -64,7 +64,12 @@ class VerifiedSynth(TeacherStage[Any, Problem]):
 
     @classmethod
     def resources(cls, config: StageConfig) -> Resources:
-        return Resources(sandbox_share=1.0, teachers=(getattr(config, "teacher", "default"),))
+        targets = getattr(config, "targets", [])
+        return Resources(
+            sandbox_share=1.0,
+            teachers=(getattr(config, "teacher", "default"),),
+            languages=tuple(sorted({t.language.value for t in targets})),
+        )
 
     @abstractmethod
     def origin(self, sample: Sample) -> Origin:
