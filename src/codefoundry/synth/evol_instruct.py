@@ -136,6 +136,9 @@ class EvolInstructConfig(TeacherStageConfig):
     judge_gain: bool = Field(True, description="ask the teacher whether an evolution adds information (one more call)")
     min_words: int = Field(8, ge=1, description="shorter evolutions are dropped")
     keep_inputs: bool = Field(False, description="pass the input problems on with their evolutions")
+    share: float = Field(
+        1.0, gt=0, le=1, description="share of the inputs evolved, chosen by a hash of their id (the rest only pass on)"
+    )
 
 
 class Evolution(BaseModel):
@@ -230,8 +233,9 @@ class EvolInstruct(TeacherStage[Problem, Problem]):
     async def process(self, batch: list[Problem]) -> StageResult[Problem]:
         cfg = self.config
         result: StageResult[Problem] = StageResult(records=list(batch) if cfg.keep_inputs else [])
-        current = {p.task.id: p.task for p in batch}  # the last surviving version of each input
-        for round_number in range(1, cfg.rounds + 1):
+        chosen = [p for p in batch if cfg.share >= 1 or int(p.task.id[:8], 16) < cfg.share * 16**8]
+        current = {p.task.id: p.task for p in chosen}  # the last surviving version of each input
+        for round_number in range(1, cfg.rounds + 1 if current else 1):
             work = [
                 Evolution(
                     id=f"{origin}|{round_number}",
