@@ -22,6 +22,7 @@ STAGES: tuple[str, ...] = (
     "codefoundry.synth.oss_instruct:OssInstruct",
     "codefoundry.synth.self_instruct:SelfInstruct",
     "codefoundry.synth.implement:Implement",
+    "codefoundry.synth.textbook:Textbook",
     "codefoundry.synth.solutions:SampleSolutions",
     "codefoundry.testgen.mined:BuildMinedTests",
     "codefoundry.testgen.pool:BuildInputs",
