@@ -66,6 +66,7 @@ def test_jsonl_and_parquet_load_with_datasets(exported: Path) -> None:
     sft = datasets.load_dataset("parquet", data_files=str(exported / "sft.parquet"), split="train")
     assert sft[0]["messages"][0]["role"] == "user"
     assert sft[0]["messages"][1]["content"].startswith("```python\n")
+    assert sft[0]["lesson"] == ""  # every row has the column (textbook exercises fill it)
     rl = datasets.load_dataset("json", data_files=str(exported / "rl.jsonl"), split="train")
     first = rl[0]["tests"]
     assert json.loads(first[1]["expected"]) == {"k": 1.5}

@@ -1,4 +1,9 @@
-"""SFT records: a chat ``messages`` list (user asks, assistant answers with verified code)."""
+"""SFT records: a chat ``messages`` list (user asks, assistant answers with verified code).
+
+A task written as a textbook exercise keeps its section's explanation in ``lesson`` (every row has the
+field, "" elsewhere, so the Parquet columns are the same in every file): a trainer can put it before the
+exercise, or train on it as text.
+"""
 
 from __future__ import annotations
 
@@ -47,4 +52,5 @@ def sft_row(problem: Problem) -> dict[str, Any]:
         **provenance_fields(task.provenance),
         "num_tests": len(problem.tests),
         "mutation_score": problem.mutation_score,
+        "lesson": task.lesson,
     }

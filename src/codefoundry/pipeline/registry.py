@@ -24,6 +24,7 @@ STAGES: tuple[str, ...] = (
     "codefoundry.synth.self_instruct:SelfInstruct",
     "codefoundry.synth.evol_instruct:EvolInstruct",
     "codefoundry.synth.implement:Implement",
+    "codefoundry.synth.textbook:Textbook",
     "codefoundry.synth.solutions:SampleSolutions",
     "codefoundry.testgen.mined:BuildMinedTests",
     "codefoundry.testgen.pool:BuildInputs",

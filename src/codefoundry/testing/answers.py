@@ -1,4 +1,5 @@
-"""What the scripted teacher server answers: text, JSON shaped by a schema, or real verifiable tasks.
+"""What the scripted teacher server answers: text, JSON shaped by a schema, real verifiable tasks, or
+recorded answers picked by a marker in the request.
 
 Kept apart from the HTTP server so the answers can be read (and reused by benches) on their own.
 """
@@ -71,11 +72,36 @@ def _asks_for_task(body: dict[str, Any]) -> bool:
     return {"solution", "tests", "entry_point"} <= set(schema.get("properties", {}))
 
 
+Replies = list[tuple[str, list[str]]]
+
+
+def recorded_reply(body: dict[str, Any], key: str, index: int, replies: Replies) -> str | None:
+    """A recorded answer for the request, or None: the first ``(marker, answers)`` pair whose marker occurs in
+    the request's text (all its messages) gives one of its answers, picked by a hash of the request's key
+    and the choice index (the same request always gets the same answer)."""
+    text = all_text(body)
+    for marker, answers in replies:
+        if marker in text and answers:
+            digest = hashlib.sha256(f"{key}|{index}".encode()).hexdigest()
+            return answers[int(digest[:8], 16) % len(answers)]
+    return None
+
+
 def answer(
-    body: dict[str, Any], key: str, attempt: int, index: int, action: str, tasks: bool = False
+    body: dict[str, Any],
+    key: str,
+    attempt: int,
+    index: int,
+    action: str,
+    tasks: bool = False,
+    replies: Replies | None = None,
 ) -> tuple[str, str]:
     """(content, finish_reason) of one choice; a repeated call gets a different sample, like sampling would."""
     seed = hashlib.sha256(f"{key}|{attempt}|{index}|{body.get('seed')}".encode()).hexdigest()
+    if replies and action == "ok":
+        recorded = recorded_reply(body, key, index, replies)
+        if recorded is not None:
+            return recorded, "stop"
     if tasks and action == "ok" and _asks_for_task(body):
         return task_answer(f"{key}|{index}"), "stop"
     if action == "refusal":

@@ -4,7 +4,8 @@ It is a real HTTP/1.1 server (asyncio streams, keep-alive), so the client is exe
 429 with Retry-After, 5xx, answers slower than the client's timeout, dropped connections, garbled JSON,
 truncated completions and refusals. Faults are scripted per prompt, so they are deterministic however the
 client interleaves its calls: a prompt containing ``[[fault: 429:1, 500, ok]]`` gets a 429 (Retry-After: 1)
-on its first attempt, a 500 on the second and an answer from the third on. Every request is recorded (with
+on its first attempt, a 500 on the second and an answer from the third on. Recorded answers (``replies``:
+pairs of a marker and answer texts) answer the requests whose text contains the marker. Every request is recorded (with
 its headers) so tests can count calls and check what reached the server.
 
 Run ``python -m codefoundry.testing.teacher_server --latency 0.05`` to serve one in a process of its own; it prints
@@ -26,9 +27,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from codefoundry.testing.answers import all_text, answer, count_tokens, request_text, task_answer
+from codefoundry.testing.answers import Replies, all_text, answer, count_tokens, request_text, task_answer
 
-__all__ = ["RequestRecord", "ScriptedServer", "count_tokens", "request_text", "task_answer"]
+__all__ = ["RequestRecord", "ScriptedServer", "count_tokens", "load_replies", "request_text", "task_answer"]
 
 _DIRECTIVE = re.compile(r"\[\[fault:\s*([^\]]*)\]\]")
 _REASONS = {
@@ -90,6 +91,7 @@ class ScriptedServer:
         port: int = 0,
         slots: int | None = None,
         tasks: bool = False,
+        replies: Replies | None = None,
     ) -> None:
         self.state = ServerState(
             latency_s=latency_s, support_n=support_n, structured=structured, model=model, script=script or {}
@@ -101,6 +103,8 @@ class ScriptedServer:
         self._slots: asyncio.Semaphore | None = None
         # answer OSS-Instruct-shaped requests with real, verifiable tasks (``task_answer``)
         self.tasks = tasks
+        # recorded answers: a request whose text contains a marker gets one of its answers (first marker wins)
+        self.replies: Replies = [(marker, list(answers)) for marker, answers in replies or []]
         # latency drawn uniformly from latency * [1 - jitter, 1 + jitter] (same mean), reproducibly
         self.jitter = jitter
         self._rng = random.Random(0)
@@ -356,7 +360,9 @@ class ScriptedServer:
         choices = []
         completion_tokens = 0
         for index in range(n):
-            content, finish = answer(body, key, attempt, index, name, self.tasks)
+            # replies only when there are some: tests that stand in for ``answer`` keep its older signature
+            extra = {"replies": self.replies} if self.replies else {}
+            content, finish = answer(body, key, attempt, index, name, self.tasks, **extra)
             completion_tokens += count_tokens(content)
             if chat:
                 choices.append(
@@ -390,6 +396,15 @@ class ScriptedServer:
         return True
 
 
+def load_replies(path: str) -> Replies:
+    """Recorded answers from a JSON file: a list of ``[marker, [answer, ...]]`` pairs, or of objects with
+    ``marker`` and ``answers``."""
+    with open(path, encoding="utf-8") as handle:
+        rows = json.load(handle)
+    rows = rows.get("replies", rows) if isinstance(rows, dict) else rows
+    return [(r["marker"], list(r["answers"])) if isinstance(r, dict) else (r[0], list(r[1])) for r in rows]
+
+
 def main(argv: list[str] | None = None) -> None:
     """Serve until killed or until stdin closes (so a parent's death never leaves it behind)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -400,6 +415,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fast", action="store_true", help="no faults or records: one fixed answer (bench)")
     parser.add_argument("--slots", type=int, default=None, help="requests served at once; the rest queue")
     parser.add_argument("--tasks", action="store_true", help="answer OSS-Instruct requests with real tasks")
+    parser.add_argument(
+        "--replies", default=None, help="a JSON file of [marker, [answer, ...]] pairs: recorded answers by marker"
+    )
     parser.add_argument("--stats", default=None, help="write the server's utilisation figures here (JSON) at exit")
     args = parser.parse_args(argv)
     server = ScriptedServer(
@@ -410,6 +428,7 @@ def main(argv: list[str] | None = None) -> None:
         jitter=args.jitter,
         slots=args.slots,
         tasks=args.tasks,
+        replies=load_replies(args.replies) if args.replies else None,
     ).start()
     print(server.base_url, flush=True)
     with contextlib.suppress(KeyboardInterrupt):
