@@ -216,9 +216,11 @@ class Textbook(VerifiedSynth):
 
     def inputs(self) -> list[Topic]:
         cfg = self.config
-        items = topic_grid(cfg.topics, cfg.levels, cfg.per_topic)
-        # the head of the interleaved order, not an even spread over it: a spread can land on one topic twice
-        return items[: cfg.limit] if cfg.limit is not None else items
+        return topic_grid(cfg.topics, cfg.levels, cfg.per_topic)
+
+    def take_inputs(self, records: list[Topic], limit: int) -> list[Topic]:
+        """The head of the interleaved order, not an even spread over it (which can land on one topic twice)."""
+        return records[:limit]
 
     def task(self) -> TextbookPrompt:
         return TextbookPrompt(self)
