@@ -137,7 +137,7 @@ def _objects(tests: Any) -> Any:
 FUNCTION_SHAPE = """Answer with JSON only, in this shape:
 {{"problem": "the task for a student, with the function signature",
   "entry_point": "function_name",
-  "solution": "the complete {language} function",
+  "solution": "the complete {language} function, with its whole body",
   "tests": [{{"args": [first argument, second argument, ...], "expected": return value}}, ...]}}
 "args" always lists the positional arguments: for one list argument write "args": [[1, 2, 3]].
 Give {n_tests} tests, including edge cases. Arguments and return values are plain values (numbers, strings,
