@@ -103,7 +103,10 @@ class FunctionAnswer(BaseModel):
     solution: str = Field(min_length=10)
     tests: list[FunctionTest] = Field(min_length=1)
 
-    _tests = field_validator("tests", mode="before")(lambda v: _objects(v))
+    @field_validator("tests", mode="before")
+    @classmethod
+    def _tests(cls, tests: Any) -> Any:
+        return objects_only(tests)
 
 
 class ProgramTest(BaseModel):
@@ -126,10 +129,13 @@ class ProgramAnswer(BaseModel):
     solution: str = Field(min_length=10)
     tests: list[ProgramTest] = Field(min_length=1)
 
-    _tests = field_validator("tests", mode="before")(lambda v: _objects(v))
+    @field_validator("tests", mode="before")
+    @classmethod
+    def _tests(cls, tests: Any) -> Any:
+        return objects_only(tests)
 
 
-def _objects(tests: Any) -> Any:
+def objects_only(tests: Any) -> Any:
     """The tests that are objects: a stray value in the list (``..., 0]``) is left out, not fatal."""
     return [t for t in tests if isinstance(t, dict)] if isinstance(tests, list) else tests
 
