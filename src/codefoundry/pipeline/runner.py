@@ -5,7 +5,8 @@ before it commits shards (in that stage's batch order, so the cuts do not depend
 batches in flight (how many: from its declared resources), and commits each batch as it finishes; the stage
 after it starts on the first committed shards. So teacher calls, sandbox runs and commits overlap, while the
 records stay those of a one-batch-at-a-time run: a batch's output depends only on its input and config.
-A dataset stage waits for the stage before it to finish and sees all of its records at once.
+A dataset stage waits for the stage before it to finish and sees all of its records at once. A source after
+the first stage processes its own work items, then passes on the records of the stage before it unchanged.
 
 Resume: a batch whose (stage, fingerprint, batch number, input key) is in the manifest is not run again; a
 stage whose fingerprint changed since the last run is re-run with everything after it.

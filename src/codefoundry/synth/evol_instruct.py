@@ -61,6 +61,7 @@ You can increase the difficulty using, but not limited to, the following method:
 #Given Question#
 {instruction}
 
+Write only the rewritten question, with no preamble and no solution.
 #Rewritten Question#
 """
 
@@ -71,6 +72,7 @@ must be a self-contained task for a program or function that computes an output 
 #Given Question#
 {instruction}
 
+Write only the created question, with no preamble and no solution.
 #Created Question#
 """
 
@@ -85,6 +87,8 @@ Answer with one line: Equal or Not Equal."""
 PROMPT_WORDS = re.compile(
     r"#?\s*(given|rewritten|created)\s+(prompt|question)\s*#?|#rewritten|#given|#created", re.IGNORECASE
 )
+HEADER = re.compile(r"^\s*#+\s*(?:rewritten|created)\s+(?:question|prompt)\s*#*\s*:?[ \t]*$", re.IGNORECASE | re.MULTILINE)
+PREAMBLE = re.compile(r"^\s*(sure|certainly|of course|here is|here's|okay|ok)\b.*:\s*$", re.IGNORECASE)
 REFUSAL = re.compile(r"\b(sorry|i cannot|i can't|as an ai)\b", re.IGNORECASE)
 _STOP_WORDS_TEXT = """a an the and or but if of to in on at by for with from as is are was were be been it this that
 these those i you he she we they me my your our their its not no yes so do does did can could should would
@@ -181,8 +185,14 @@ class EvolvePrompt(TeacherPrompt[Evolution, str]):
         return template.format(method=method, instruction=record.instruction)
 
     def parse(self, record: Evolution, text: str) -> str:
-        text = re.sub(r"^\s*#+\s*(rewritten|created)\s+question\s*#*\s*:?", "", text.strip(), flags=re.IGNORECASE)
-        return text.strip()
+        """The evolved instruction: the text after the answer's last "#Rewritten/Created Question#" header
+        (small teachers repeat the prompt's layout), without a one-line preamble ("Sure! Here is ...:")."""
+        parts = HEADER.split(text)
+        text = parts[-1].strip()
+        first, _, rest = text.partition("\n")
+        if rest.strip() and PREAMBLE.match(first):
+            text = rest.strip().removeprefix("---").strip()
+        return text
 
 
 class EqualPrompt(TeacherPrompt[Pair, bool]):
