@@ -33,6 +33,7 @@ from codefoundry.synth.teacher_prompt import (
     TeacherPrompt,
     TeacherStage,
     TeacherStageConfig,
+    teacher_drop_reasons,
 )
 
 
@@ -116,19 +117,7 @@ class OperatorSpec(BaseModel):
         return self.kind or kind, self.instruction or text
 
 
-class EvolDrop(StrEnum):
-    CALL_FAILED = TeacherDrop.CALL_FAILED.value
-    EMPTY = TeacherDrop.EMPTY.value
-    TRUNCATED = TeacherDrop.TRUNCATED.value
-    REFUSAL = TeacherDrop.REFUSAL.value
-    NO_CODE_BLOCK = TeacherDrop.NO_CODE_BLOCK.value
-    BAD_JSON = TeacherDrop.BAD_JSON.value
-    SCHEMA_MISMATCH = TeacherDrop.SCHEMA_MISMATCH.value
-    MISSING_SECTION = TeacherDrop.MISSING_SECTION.value
-    NO_INFORMATION_GAIN = "no_information_gain"
-    TOO_SHORT = "too_short"
-    ONLY_STOP_WORDS = "only_stop_words"
-    COPIED_PROMPT = "copied_prompt"
+EvolDrop = teacher_drop_reasons("EvolDrop", "no_information_gain", "too_short", "only_stop_words", "copied_prompt")
 
 
 class EvolInstructConfig(TeacherStageConfig):

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import random
 import re
-from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,10 +28,10 @@ from codefoundry.synth.novelty import NoveltyFilter
 from codefoundry.synth.teacher_prompt import (
     ParseError,
     Sample,
-    TeacherDrop,
     TeacherPrompt,
     TeacherStage,
     TeacherStageConfig,
+    teacher_drop_reasons,
 )
 
 # Self-Instruct's blocklist, adapted to code: what a program judged in a sandbox cannot do or check.
@@ -55,20 +54,7 @@ Examples of tasks:
 Answer with JSON only: {{"tasks": ["first new task", "second new task", ...]}}"""
 
 
-class SelfInstructDrop(StrEnum):
-    CALL_FAILED = TeacherDrop.CALL_FAILED.value
-    EMPTY = TeacherDrop.EMPTY.value
-    TRUNCATED = TeacherDrop.TRUNCATED.value
-    REFUSAL = TeacherDrop.REFUSAL.value
-    NO_CODE_BLOCK = TeacherDrop.NO_CODE_BLOCK.value
-    BAD_JSON = TeacherDrop.BAD_JSON.value
-    SCHEMA_MISMATCH = TeacherDrop.SCHEMA_MISMATCH.value
-    MISSING_SECTION = TeacherDrop.MISSING_SECTION.value
-    TOO_SHORT = "too_short"
-    TOO_LONG = "too_long"
-    BLOCKED_KEYWORD = "blocked_keyword"
-    BAD_START = "bad_start"
-    NOT_NOVEL = "not_novel"
+SelfInstructDrop = teacher_drop_reasons("SelfInstructDrop", "too_short", "too_long", "blocked_keyword", "bad_start", "not_novel")
 
 
 class SelfInstructConfig(TeacherStageConfig):

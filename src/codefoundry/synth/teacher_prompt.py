@@ -29,6 +29,15 @@ D = TypeVar("D")
 TeacherDrop = ParseFailure
 
 
+def teacher_drop_reasons(name: str, *own: str) -> Any:
+    """A teacher stage's drop-reason enum: every teacher drop reason, then the stage's ``own`` values
+    (members named by their values in upper case: ``teacher_drop_reasons("X", "too_short").TOO_SHORT``)."""
+    from enum import StrEnum
+
+    members = [(reason.name, reason.value) for reason in TeacherDrop] + [(value.upper(), value) for value in own]
+    return StrEnum(name, members)
+
+
 class ParseError(Exception):
     """An answer that gives no draft, with the reason (a ``TeacherDrop`` value) and a detail."""
 

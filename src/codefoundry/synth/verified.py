@@ -9,7 +9,6 @@ sandbox, in the target's language, with every failure kept as a typed drop.
 from __future__ import annotations
 
 from abc import abstractmethod
-from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -19,23 +18,10 @@ from codefoundry.records import Author, AuthorKind, Problem
 from codefoundry.sandbox.api import Limits
 from codefoundry.synth.agreement import AgreementRule, Disagreement, verify_drafts
 from codefoundry.synth.answer import Origin, Target, draft_from_answer, pick_target
-from codefoundry.synth.teacher_prompt import Sample, TeacherDrop, TeacherStage, TeacherStageConfig
+from codefoundry.synth.teacher_prompt import Sample, TeacherStage, TeacherStageConfig, teacher_drop_reasons
 
-
-class SynthDrop(StrEnum):
-    """Why a teacher-written task was not kept: the teacher's failures, then verification's."""
-
-    CALL_FAILED = TeacherDrop.CALL_FAILED.value
-    EMPTY = TeacherDrop.EMPTY.value
-    TRUNCATED = TeacherDrop.TRUNCATED.value
-    REFUSAL = TeacherDrop.REFUSAL.value
-    NO_CODE_BLOCK = TeacherDrop.NO_CODE_BLOCK.value
-    BAD_JSON = TeacherDrop.BAD_JSON.value
-    SCHEMA_MISMATCH = TeacherDrop.SCHEMA_MISMATCH.value
-    MISSING_SECTION = TeacherDrop.MISSING_SECTION.value
-    SOLUTION_FAILED = "solution_failed"
-    TESTS_DISAGREE = "tests_disagree"
-    TOO_FEW_TESTS = "too_few_tests"
+# Why a teacher-written task was not kept: the teacher's failures, then verification's.
+SynthDrop = teacher_drop_reasons("SynthDrop", "solution_failed", "tests_disagree", "too_few_tests")
 
 
 class VerifiedSynthConfig(TeacherStageConfig):
