@@ -132,8 +132,9 @@ class TextbookProgramAnswer(ProgramAnswer, LessonPart):
 
 
 LESSON_FIELD = (
-    '"lesson": "the section: the explanation, step by step, with a short worked example '
-    '(Markdown, code in fenced blocks), but not the exercise",\n  '
+    '"lesson": "the section itself, not a title: several paragraphs (150 to 300 words) that explain the '
+    'concept step by step, with a short worked example (Markdown, code in fenced blocks); neither the '
+    'exercise nor its solution",\n  '
 )
 
 EXERCISE = {
