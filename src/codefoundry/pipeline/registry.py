@@ -35,6 +35,7 @@ STAGES: tuple[str, ...] = (
     "codefoundry.verify.reduce:ReduceSuite",
     "codefoundry.verify.candidates:VerifyCandidates",
     "codefoundry.filter.dedup:OnePerTask",
+    "codefoundry.filter.near_dedup:NearDedup",
 )
 
 
