@@ -4,7 +4,8 @@ what they cost in teacher tokens, their language and style mix, and how many are
 A task's method is its provenance's (``oss_instruct``, ``self_instruct``, ``evol_instruct``, ``textbook``,
 ``mine``, ...); an input record without a task (a seed, a topic) counts for the stage's own method. Tokens
 are the teacher usage of the synthesis stages, shared between methods by the records each stage handled
-for them (``synth.implement`` writes tasks for Self-Instruct's and Evol-Instruct's instructions alike).
+for them (``synth.implement`` writes tasks for Self-Instruct's and Evol-Instruct's instructions alike);
+records a stage only passed on count for none of this.
 Near-duplicates are a method's verified tasks whose prompt has a ROUGE-L of 0.7 or more with an earlier
 one of the same method (the Self-Instruct novelty test, ``synth/novelty.py``).
 """
@@ -50,11 +51,17 @@ def method_figures(run_dir: RunDir, planned: list[PlannedStage]) -> dict[str, di
     generated: defaultdict[str, set[str]] = defaultdict(set)
     instructions: Counter[str] = Counter()
     tokens: Counter[str] = Counter()
-    for item in planned:
+    for index, item in enumerate(planned):
         if not item.cls.kind.startswith(SYNTH_PREFIX):
             continue
+        # records the stage only passed on (``keep_inputs``, problems with a solution through synth.implement)
+        # are neither its work nor its cost
+        before = planned[index - 1] if index else None
+        passed = {r.get("id") for r in run_dir.iter_records(before.name, before.fingerprint)} if before else set()
         handled: Counter[str] = Counter()
         for raw in run_dir.iter_records(item.name, item.fingerprint):
+            if raw.get("id") in passed:
+                continue
             method = method_of(raw, item.cls.kind)
             handled[method] += 1
             if item.cls.kind in INSTRUCTION_STAGES:
