@@ -52,7 +52,7 @@ def test_textbook_sections_become_verified_exercises_that_keep_their_lesson(tmp_
     for topic, level in zip(TOPICS_ASKED[:4], ["beginner", "intermediate", "advanced", "beginner"], strict=True):
         assert sum(f"teaches {topic} in Python 3, for {level} readers" in p for p in prompts) == 1
     assert not any("teaches sets" in p or "teaches stacks" in p for p in prompts)
-    assert all('{"lesson": ' in p and "signature followed by a docstring" in p for p in prompts)
+    assert all("write the exercise as JSON in a ```json fenced block" in p and "signature followed by a docstring" in p for p in prompts)
 
     run_dir = RunDir(tmp_path)
     stages = plan(recipe)
@@ -108,6 +108,19 @@ def test_a_short_lesson_is_a_schema_mismatch() -> None:
     with pytest.raises(ParseError) as caught:
         parse_textbook(Target(), json.dumps({**good, "lesson": "Recursion is a function calling itself."}))
     assert caught.value.reason == "schema_mismatch"
+
+
+def test_the_section_may_be_prose_before_the_exercise_json() -> None:
+    from codefoundry.synth.answer import Target
+    from codefoundry.synth.teacher_prompt import ParseError
+
+    good = json.loads(load_replies(str(FIXTURE))[0][1][0])
+    exercise = {k: v for k, v in good.items() if k != "lesson"}
+    prose = good["lesson"]
+    parsed = parse_textbook(Target(), f"{prose}\n\n### Exercise\n\n```json\n{json.dumps(exercise, indent=1)}\n```\n")
+    assert parsed.lesson.startswith(prose.strip()) and parsed.entry_point == exercise["entry_point"]
+    with pytest.raises(ParseError, match="no lesson"):
+        parse_textbook(Target(), "## Recursion\n\n```json\n" + json.dumps(exercise) + "\n```")
 
 
 def test_recorded_replies_pick_by_marker_then_fall_back() -> None:

@@ -15,6 +15,7 @@ that interleaves the topics and rotates the levels, so a small ``limit`` covers 
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -26,6 +27,7 @@ from codefoundry.synth.answer import (
     Origin,
     ProgramAnswer,
     Target,
+    answer_model,
     answer_shape,
     target_phrase,
 )
@@ -114,15 +116,17 @@ class TextbookConfig(VerifiedSynthConfig):
     per_topic: int = Field(1, ge=1, le=100, description="sections per (topic, level)")
 
 
+MIN_LESSON_CHARS = 100
+
+
 class LessonPart(BaseModel):
     """The section's explanation (the field a textbook answer adds to the exercise's)."""
 
     model_config = ConfigDict(extra="ignore")
-    lesson: str = Field(min_length=100)
+    lesson: str = Field(min_length=MIN_LESSON_CHARS)
 
 
-# LessonPart comes last among the bases so that ``lesson`` is the first field of the schema: a teacher under
-# structured output writes the explanation first, then the exercise.
+# The exercise's fields with the lesson (a teacher may put the lesson in the JSON; the parse then takes it).
 class TextbookFunctionAnswer(FunctionAnswer, LessonPart):
     """A textbook section ending with a function exercise."""
 
@@ -131,11 +135,8 @@ class TextbookProgramAnswer(ProgramAnswer, LessonPart):
     """A textbook section ending with a stdin/stdout exercise."""
 
 
-LESSON_FIELD = (
-    '"lesson": "the section itself, not a title: several paragraphs (150 to 300 words) that explain the '
-    'concept step by step, with a short worked example (Markdown, code in fenced blocks); neither the '
-    'exercise nor its solution",\n  '
-)
+# Where the exercise's JSON begins in an answer: a ```json fence, else the first line that opens an object.
+_EXERCISE_START = re.compile(r"^```(?:json)?[ \t]*\n\s*\{|^\{", re.MULTILINE)
 
 EXERCISE = {
     Style.FUNCTION: (
@@ -154,7 +155,8 @@ SYSTEM_PROMPT = (
 )
 
 USER_PROMPT = """Write a section of a programming textbook that teaches {topic} in {language}, for {audience}.
-Explain the concept step by step, with a short worked example, then end the section with ONE exercise that
+First write the section itself in Markdown: several paragraphs (150 to 300 words) that explain the concept
+step by step, with a short worked example in fenced code blocks. Then end the section with ONE exercise that
 practises it and asks for {target}.
 {exercise}
 {shape}"""
@@ -165,22 +167,39 @@ def textbook_model(target: Target) -> type[TextbookFunctionAnswer] | type[Textbo
 
 
 def textbook_shape(target: Target, n_tests: int) -> str:
-    """The exercise's answer shape for ``target`` with the section's ``lesson`` as its first field."""
+    """The exercise's answer shape for ``target``, written after the section as a fenced JSON block."""
     shape = answer_shape(target, n_tests)
-    head = '{"problem": '
+    head = "Answer with JSON only, in this shape:"
     if head not in shape:  # pragma: no cover - guards the shapes' wording in synth/answer.py
-        raise AssertionError("answer shape changed: no problem field to put the lesson before")
-    return shape.replace(head, "{" + LESSON_FIELD + '"problem": ', 1)
+        raise AssertionError("answer shape changed: no JSON instruction to replace")
+    return shape.replace(head, "After the section, write the exercise as JSON in a ```json fenced block, in this shape:", 1)
 
 
 def parse_textbook(target: Target, text: str) -> TextbookFunctionAnswer | TextbookProgramAnswer:
-    """The teacher's section and exercise, or a ``ParseError`` (a missing or short lesson is a schema mismatch)."""
+    """The teacher's section and exercise, or a ``ParseError``.
+
+    The section is the Markdown before the exercise's JSON (small teachers write prose far better outside a
+    JSON string), or the JSON's own ``lesson`` field when a teacher put it there. Without a section of at
+    least 100 characters the answer is a schema mismatch.
+    """
     from codefoundry.teacher.parse import extract_json
 
-    parsed = extract_json(text, textbook_model(target))
-    if not parsed.ok:
-        raise ParseError(str(parsed.reason), parsed.detail)
-    return parsed.value
+    model = textbook_model(target)
+    inline = extract_json(text, model)
+    if inline.ok:
+        return inline.value
+    exercise = extract_json(text, answer_model(target))
+    if not exercise.ok:
+        raise ParseError(str(exercise.reason), exercise.detail)
+    found = _EXERCISE_START.search(text)
+    lesson = text[: found.start()].strip() if found else ""
+    if len(lesson) < MIN_LESSON_CHARS:
+        raise ParseError(
+            "schema_mismatch",
+            f"no lesson: the section before the exercise (or its 'lesson' field) has {len(lesson)} characters "
+            f"(< {MIN_LESSON_CHARS})",
+        )
+    return model.model_validate({**exercise.value.model_dump(), "lesson": lesson})
 
 
 class TextbookPrompt(TeacherPrompt[Topic, object]):
@@ -188,9 +207,7 @@ class TextbookPrompt(TeacherPrompt[Topic, object]):
 
     def __init__(self, stage: Textbook) -> None:
         self.stage = stage
-        # structured output only when every target answers in the same shape
-        models = {textbook_model(t) for t in stage.config.targets}
-        self.response_model = models.pop() if len(models) == 1 else None  # type: ignore[misc]
+        # no structured output: the section is prose written before the exercise's JSON
 
     def prompt(self, record: Topic) -> str:
         target = self.stage.target_of(record)
