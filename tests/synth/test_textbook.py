@@ -15,9 +15,8 @@ from codefoundry.runs import execute
 from codefoundry.synth.textbook import (
     TOPICS,
     Level,
-    TextbookFunctionAnswer,
     Topic,
-    parse_textbook,
+    parse_lesson,
     topic_grid,
 )
 from codefoundry.testing.answers import answer
@@ -47,20 +46,24 @@ def test_textbook_sections_become_verified_exercises_that_keep_their_lesson(tmp_
         recipe = _recipe(server.base_url)
         summary = execute(recipe, tmp_path)
         prompts = [r.body["messages"][-1]["content"] for r in server.generations()]
-    # a limit of 4 asks about the first 4 topics, one section each, with the levels rotated
-    assert len(prompts) == 4
+    # a limit of 4 asks about the first 4 topics, one section each, with the levels rotated; then an exercise
+    # for each section long enough to be a lesson (bit manipulation's is a title)
+    lessons = [p for p in prompts if "Write only the section" in p]
+    exercises = [p for p in prompts if "Write the exercise for the section on" in p]
+    assert len(lessons) == 4 and len(exercises) == 3 and len(prompts) == 7
     for topic, level in zip(TOPICS_ASKED[:4], ["beginner", "intermediate", "advanced", "beginner"], strict=True):
-        assert sum(f"teaches {topic} in Python 3, for {level} readers" in p for p in prompts) == 1
+        assert sum(f"teaches {topic} in Python 3, for {level} readers" in p for p in lessons) == 1
     assert not any("teaches sets" in p or "teaches stacks" in p for p in prompts)
-    assert all("write the exercise as JSON in a ```json fenced block" in p and "signature followed by a docstring" in p for p in prompts)
+    assert all("signature followed by a docstring" in p and '"entry_point"' in p for p in exercises)
+    assert any("## Recursion" in p for p in exercises)  # the section is in its exercise's prompt
 
     run_dir = RunDir(tmp_path)
     stages = plan(recipe)
     drops = list(run_dir.iter_drops(stages[0].name, stages[0].fingerprint))
-    assert sorted(d.reason for d in drops) == ["schema_mismatch", "tests_disagree"]
-    mismatch = next(d for d in drops if d.reason == "schema_mismatch")
-    assert mismatch.record is not None and mismatch.record["topic"] == "bit manipulation"  # the Topic
-    assert "lesson" in mismatch.detail and "--- answer ---" in mismatch.detail  # the raw answer kept
+    assert sorted(d.reason for d in drops) == ["missing_section", "tests_disagree"]
+    missing = next(d for d in drops if d.reason == "missing_section")
+    assert missing.record is not None and missing.record["topic"] == "bit manipulation"  # the Topic
+    assert "no lesson" in missing.detail and "--- answer ---\nBit manipulation." in missing.detail  # the raw answer kept
     disagree = next(d for d in drops if d.reason == "tests_disagree")
     assert "0/6" in disagree.detail
     assert disagree.record is not None and disagree.record["task"]["features"] == ["textbook", "prefix sums", "advanced"]
@@ -98,29 +101,14 @@ def test_topics_are_interleaved_and_every_combination_listed_once() -> None:
     assert len(TOPICS) >= 25 and len({t.topic for t in default[:10]}) == 10
 
 
-def test_a_short_lesson_is_a_schema_mismatch() -> None:
-    from codefoundry.synth.answer import Target
+def test_a_lesson_must_be_a_section_not_a_title() -> None:
     from codefoundry.synth.teacher_prompt import ParseError
 
-    good = json.loads(load_replies(str(FIXTURE))[0][1][0])
-    parsed = parse_textbook(Target(), json.dumps(good))
-    assert isinstance(parsed, TextbookFunctionAnswer) and parsed.lesson.startswith("## Recursion")
-    with pytest.raises(ParseError) as caught:
-        parse_textbook(Target(), json.dumps({**good, "lesson": "Recursion is a function calling itself."}))
-    assert caught.value.reason == "schema_mismatch"
-
-
-def test_the_section_may_be_prose_before_the_exercise_json() -> None:
-    from codefoundry.synth.answer import Target
-    from codefoundry.synth.teacher_prompt import ParseError
-
-    good = json.loads(load_replies(str(FIXTURE))[0][1][0])
-    exercise = {k: v for k, v in good.items() if k != "lesson"}
-    prose = good["lesson"]
-    parsed = parse_textbook(Target(), f"{prose}\n\n### Exercise\n\n```json\n{json.dumps(exercise, indent=1)}\n```\n")
-    assert parsed.lesson.startswith(prose.strip()) and parsed.entry_point == exercise["entry_point"]
-    with pytest.raises(ParseError, match="no lesson"):
-        parse_textbook(Target(), "## Recursion\n\n```json\n" + json.dumps(exercise) + "\n```")
+    lesson = load_replies(str(FIXTURE))[4][1][0]  # recursion's section
+    assert parse_lesson(f"\n{lesson}\n") == lesson.strip()
+    with pytest.raises(ParseError, match="no lesson") as caught:
+        parse_lesson("## Recursion in Python 3: A Short Introduction")
+    assert caught.value.reason == "missing_section"
 
 
 def test_recorded_replies_pick_by_marker_then_fall_back() -> None:

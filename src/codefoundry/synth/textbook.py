@@ -3,11 +3,13 @@
 phi-1 ("Textbooks Are All You Need", Gunasekar et al., 2023) trained a small code model on synthetic
 textbook sections (an explanation interleaved with code) and on exercises (a function signature with a
 docstring, completed by a solution). Here the teacher writes, for one topic at one level, a section in the
-target language that teaches the topic with a short worked example, and ends it with ONE exercise: a
-signature and docstring (function style) or a statement with its input and output formats (stdio style),
-with the solution and tests. The exercise is kept only if its solution agrees with its tests in the
-sandbox (``synth/verified.py``); the section's explanation stays with the task (``Task.lesson``) and goes
-out with it in the SFT export.
+target language that teaches the topic with a short worked example (one call, Markdown), then, shown that
+section, ONE exercise that practises it: a signature and docstring (function style) or a statement with its
+input and output formats (stdio style), with the solution and tests (a second call, the usual task JSON).
+Two calls, because a small teacher asked for both at once writes a title as the lesson inside the JSON, or
+runs out of tokens in the prose before the JSON. The exercise is kept only if its solution agrees with its
+tests in the sandbox (``synth/verified.py``); the section stays with the task (``Task.lesson``) and goes out
+with it in the SFT export.
 
 The work items are ``Topic`` records, one per (topic, level, index); a source stage lists them in an order
 that interleaves the topics and rotates the levels, so a small ``limit`` covers as many topics as it can.
@@ -15,20 +17,18 @@ that interleaves the topics and rotates the levels, so a small ``limit`` covers 
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from codefoundry.records import Lineage, Provenance, Record, Style
+from codefoundry.pipeline.stage import StageResult
+from codefoundry.records import Lineage, Problem, Provenance, Record, Style
 from codefoundry.synth.answer import (
     LANGUAGE_NAMES,
-    FunctionAnswer,
     Origin,
-    ProgramAnswer,
-    Target,
     answer_model,
     answer_shape,
+    parse_answer,
     target_phrase,
 )
 from codefoundry.synth.teacher_prompt import ParseError, Sample, TeacherPrompt
@@ -119,25 +119,6 @@ class TextbookConfig(VerifiedSynthConfig):
 MIN_LESSON_CHARS = 100
 
 
-class LessonPart(BaseModel):
-    """The section's explanation (the field a textbook answer adds to the exercise's)."""
-
-    model_config = ConfigDict(extra="ignore")
-    lesson: str = Field(min_length=MIN_LESSON_CHARS)
-
-
-# The exercise's fields with the lesson (a teacher may put the lesson in the JSON; the parse then takes it).
-class TextbookFunctionAnswer(FunctionAnswer, LessonPart):
-    """A textbook section ending with a function exercise."""
-
-
-class TextbookProgramAnswer(ProgramAnswer, LessonPart):
-    """A textbook section ending with a stdin/stdout exercise."""
-
-
-# Where the exercise's JSON begins in an answer: a ```json fence, else the first line that opens an object.
-_EXERCISE_START = re.compile(r"^```(?:json)?[ \t]*\n\s*\{|^\{", re.MULTILINE)
-
 EXERCISE = {
     Style.FUNCTION: (
         'The exercise ("problem") is the function signature followed by a docstring that states the task, its '
@@ -154,74 +135,80 @@ SYSTEM_PROMPT = (
     "exercise that has a correct solution and tests."
 )
 
-USER_PROMPT = """Write a section of a programming textbook that teaches {topic} in {language}, for {audience}.
-First write the section itself in Markdown: several paragraphs (150 to 300 words) that explain the concept
-step by step, with a short worked example in fenced code blocks. Then end the section with ONE exercise that
-practises it and asks for {target}.
+LESSON_PROMPT = """Write a section of a programming textbook that teaches {topic} in {language}, for {audience}.
+Write it in Markdown: a few paragraphs (150 to 300 words) that explain the concept step by step, with one short
+worked example in a fenced code block. Write only the section: no exercise, no solution, no preamble."""
+
+EXERCISE_PROMPT = """Here is a section of a programming textbook about {topic}, for {audience}:
+
+{lesson}
+
+Write the exercise for the section on {topic}: ONE exercise that practises what the section teaches and asks
+for {target}.
 {exercise}
 {shape}"""
 
 
-def textbook_model(target: Target) -> type[TextbookFunctionAnswer] | type[TextbookProgramAnswer]:
-    return TextbookFunctionAnswer if target.style == Style.FUNCTION else TextbookProgramAnswer
-
-
-def textbook_shape(target: Target, n_tests: int) -> str:
-    """The exercise's answer shape for ``target``, written after the section as a fenced JSON block."""
-    shape = answer_shape(target, n_tests)
-    head = "Answer with JSON only, in this shape:"
-    if head not in shape:  # pragma: no cover - guards the shapes' wording in synth/answer.py
-        raise AssertionError("answer shape changed: no JSON instruction to replace")
-    return shape.replace(head, "After the section, write the exercise as JSON in a ```json fenced block, in this shape:", 1)
-
-
-def parse_textbook(target: Target, text: str) -> TextbookFunctionAnswer | TextbookProgramAnswer:
-    """The teacher's section and exercise, or a ``ParseError``.
-
-    The section is the Markdown before the exercise's JSON (small teachers write prose far better outside a
-    JSON string), or the JSON's own ``lesson`` field when a teacher put it there. Without a section of at
-    least 100 characters the answer is a schema mismatch.
-    """
-    from codefoundry.teacher.parse import extract_json
-
-    model = textbook_model(target)
-    inline = extract_json(text, model)
-    if inline.ok:
-        return inline.value
-    exercise = extract_json(text, answer_model(target))
-    if not exercise.ok:
-        raise ParseError(str(exercise.reason), exercise.detail)
-    found = _EXERCISE_START.search(text)
-    lesson = text[: found.start()].strip() if found else ""
+def parse_lesson(text: str) -> str:
+    """The section's Markdown, or a ``ParseError`` when it is too short to teach anything."""
+    lesson = text.strip()
     if len(lesson) < MIN_LESSON_CHARS:
-        raise ParseError(
-            "schema_mismatch",
-            f"no lesson: the section before the exercise (or its 'lesson' field) has {len(lesson)} characters "
-            f"(< {MIN_LESSON_CHARS})",
-        )
-    return model.model_validate({**exercise.value.model_dump(), "lesson": lesson})
+        raise ParseError("missing_section", f"no lesson: {len(lesson)} characters (< {MIN_LESSON_CHARS})")
+    return lesson
 
 
-class TextbookPrompt(TeacherPrompt[Topic, object]):
+class Section(BaseModel):
+    """A written section waiting for its exercise: the topic it teaches and its text."""
+
+    model_config = ConfigDict(frozen=True)
+    id: str  # the topic's id: the exercise's target is drawn by it
+    topic: Topic
+    lesson: str
+
+
+class LessonPrompt(TeacherPrompt[Topic, str]):
+    """The first call: the section itself, in prose (no JSON: small teachers write far better prose outside it)."""
+
     system = SYSTEM_PROMPT
 
     def __init__(self, stage: Textbook) -> None:
         self.stage = stage
-        # no structured output: the section is prose written before the exercise's JSON
 
     def prompt(self, record: Topic) -> str:
         target = self.stage.target_of(record)
-        return USER_PROMPT.format(
+        return LESSON_PROMPT.format(
             topic=record.topic,
             language=LANGUAGE_NAMES[target.language].split(" (")[0],
             audience=AUDIENCE[record.level],
-            target=target_phrase(target),
-            exercise=EXERCISE[target.style],
-            shape=textbook_shape(target, self.stage.config.n_tests),
         )
 
-    def parse(self, record: Topic, text: str) -> object:
-        return parse_textbook(self.stage.target_of(record), text)
+    def parse(self, record: Topic, text: str) -> str:
+        return parse_lesson(text)
+
+
+class ExercisePrompt(TeacherPrompt[Section, object]):
+    """The second call: the section's exercise with its solution and tests, as the usual task JSON."""
+
+    system = SYSTEM_PROMPT
+
+    def __init__(self, stage: Textbook) -> None:
+        self.stage = stage
+        models = {answer_model(t) for t in stage.config.targets}
+        self.response_model = models.pop() if len(models) == 1 else None  # type: ignore[misc]
+
+    def prompt(self, record: Section) -> str:
+        target = self.stage.target_of(record)
+        return EXERCISE_PROMPT.format(
+            topic=record.topic.topic,
+            audience=AUDIENCE[record.topic.level],
+            lesson=record.lesson,
+            target=target_phrase(target),
+            exercise=EXERCISE[target.style],
+            shape=answer_shape(target, self.stage.config.n_tests),
+        )
+
+    def parse(self, record: Section, text: str) -> object:
+        return parse_answer(self.stage.target_of(record), text)
 
 
 class Textbook(VerifiedSynth):
@@ -240,12 +227,21 @@ class Textbook(VerifiedSynth):
         """The head of the interleaved order, not an even spread over it (which can land on one topic twice)."""
         return records[:limit]
 
-    def task(self) -> TextbookPrompt:
-        return TextbookPrompt(self)
+    def task(self) -> ExercisePrompt:
+        return ExercisePrompt(self)
+
+    async def process(self, batch: list[Topic]) -> StageResult[Problem]:
+        """Two calls per section: the lesson, then its exercise (with the lesson in the prompt)."""
+        result: StageResult[Problem] = StageResult()
+        lessons = await self.ask(LessonPrompt(self), batch, result)
+        sections = [Section(id=s.record.id, topic=s.record, lesson=s.draft) for s in lessons if s.index == 0]
+        exercises = await self.ask(self.task(), sections, result, n=1) if sections else []
+        await self.finish(exercises, result)
+        return result
 
     def origin(self, sample: Sample) -> Origin:
-        topic: Topic = sample.record
-        answer: TextbookFunctionAnswer | TextbookProgramAnswer = sample.draft
+        section: Section = sample.record
+        topic = section.topic
         return Origin(
             provenance=Provenance(
                 source="textbook", method="textbook", qualname=f"{topic.topic}/{topic.level.value}"
@@ -253,5 +249,5 @@ class Textbook(VerifiedSynth):
             author=self.author(sample),
             lineage=Lineage(operator=topic.level.value, parent=topic.id),
             features=["textbook", topic.topic, topic.level.value],
-            lesson=answer.lesson.strip(),
+            lesson=section.lesson,
         )
