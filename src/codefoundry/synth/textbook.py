@@ -231,11 +231,12 @@ class Textbook(VerifiedSynth):
         return ExercisePrompt(self)
 
     async def process(self, batch: list[Topic]) -> StageResult[Problem]:
-        """Two calls per section: the lesson, then its exercise (with the lesson in the prompt)."""
+        """Two calls per section: the lesson (one), then its exercise (``samples`` of them, each verified on
+        its own, with the lesson in the prompt)."""
         result: StageResult[Problem] = StageResult()
-        lessons = await self.ask(LessonPrompt(self), batch, result)
-        sections = [Section(id=s.record.id, topic=s.record, lesson=s.draft) for s in lessons if s.index == 0]
-        exercises = await self.ask(self.task(), sections, result, n=1) if sections else []
+        lessons = await self.ask(LessonPrompt(self), batch, result, n=1)
+        sections = [Section(id=s.record.id, topic=s.record, lesson=s.draft) for s in lessons]
+        exercises = await self.ask(self.task(), sections, result) if sections else []
         await self.finish(exercises, result)
         return result
 
