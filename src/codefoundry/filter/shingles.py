@@ -22,6 +22,7 @@ from enum import StrEnum
 import numpy as np
 
 from codefoundry.records import Problem
+from codefoundry.synth.solve import strip_docstrings
 
 
 class View(StrEnum):
@@ -48,27 +49,12 @@ def normalise_text(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def _strip_docstrings(tree: ast.AST) -> ast.AST:
-    for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        if (
-            isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
-            and isinstance(body, list)
-            and body
-            and isinstance(body[0], ast.Expr)
-            and isinstance(body[0].value, ast.Constant)
-            and isinstance(body[0].value.value, str)
-        ):
-            node.body = body[1:] or [ast.Pass()]  # type: ignore[attr-defined]
-    return tree
-
-
 def normalise_code(code: str, language: str = "python") -> str:
     """Python: re-printed by ``ast`` without comments, docstrings or formatting; else (or unparsable):
     comments dropped, every line's whitespace collapsed, blank lines gone."""
     if language == "python":
         try:
-            return ast.unparse(_strip_docstrings(ast.parse(code)))
+            return ast.unparse(strip_docstrings(ast.parse(code)))
         except (SyntaxError, ValueError, RecursionError):
             pass
     lines = (" ".join(line.split()) for line in _COMMENTS.sub(" ", code).splitlines())
@@ -140,7 +126,7 @@ def canonical_code(code: str, language: str = "python") -> str:
     """The code with identifiers and literals canonicalised (``ast`` for Python, else a tokenizer)."""
     if language == "python":
         try:
-            tree = _Canonical().visit(_strip_docstrings(ast.parse(code)))
+            tree = _Canonical().visit(strip_docstrings(ast.parse(code)))
             return ast.unparse(tree)
         except (SyntaxError, ValueError, RecursionError):
             pass

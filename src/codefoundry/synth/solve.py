@@ -189,6 +189,11 @@ def normalised(code: str) -> str:
         tree = ast.parse(code)
     except SyntaxError:
         return code.strip()
+    return ast.unparse(strip_docstrings(tree))
+
+
+def strip_docstrings(tree: ast.AST) -> ast.AST:
+    """``tree`` without the docstrings of its module, functions and classes (in place; returned)."""
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
         if (
@@ -200,7 +205,7 @@ def normalised(code: str) -> str:
             and isinstance(body[0].value.value, str)
         ):
             node.body = body[1:] or [ast.Pass()]  # type: ignore[attr-defined]
-    return ast.unparse(tree)
+    return tree
 
 
 def dedupe(solutions: list[Solution]) -> list[Solution]:
