@@ -77,12 +77,9 @@ def test_rounds_grow_the_pool_with_novel_instructions_only(tmp_path: Path) -> No
 
 
 def test_the_filters_of_the_paper() -> None:
-    import re
-
     cfg = SelfInstructConfig()
-    blocked = re.compile(r"\b(" + "|".join(map(re.escape, cfg.blocked)) + r")\b", re.IGNORECASE)
-    assert rejection("Sort it now.", cfg, blocked)[0] == "too_short"  # type: ignore[index]
-    assert rejection("Plot the prices of a stock over a year as a line chart.", cfg, blocked)[0] == "blocked_keyword"  # type: ignore[index]
-    assert rejection(" ".join(["word"] * 151), cfg, blocked)[0] == "too_long"  # type: ignore[index]
-    assert rejection("Find the longest sliding window whose sum is below k.", cfg, blocked) is None
+    assert rejection("Sort it now.", cfg)[0] == "too_short"  # type: ignore[index]
+    assert rejection("Plot the prices of a stock over a year as a line chart.", cfg)[0] == "blocked_keyword"  # type: ignore[index]
+    assert rejection(" ".join(["word"] * 151), cfg)[0] == "too_long"  # type: ignore[index]
+    assert rejection("Find the longest sliding window whose sum is below k.", cfg) is None
     assert clean('  Task 12: "Reverse the bits of a 32-bit integer."') == "Reverse the bits of a 32-bit integer."

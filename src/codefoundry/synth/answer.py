@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import ast
 import hashlib
+from collections.abc import Sequence
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -77,15 +78,27 @@ class Target(BaseModel):
         return f"{self.language.value}/{self.style.value}"
 
 
-def pick_target(targets: list[Target], key: str) -> Target:
-    """The target for the task keyed ``key``: drawn by weight from a hash of the key (stable everywhere)."""
-    total = sum(t.weight for t in targets)
+class Weighted(Protocol):
+    weight: float
+
+
+W = TypeVar("W", bound=Weighted)
+
+
+def pick_weighted(items: Sequence[W], key: str) -> W:
+    """One of ``items``, drawn by their weights from a hash of ``key``: the same draw on every machine."""
+    total = sum(item.weight for item in items)
     point = int(hashlib.sha256(key.encode()).hexdigest()[:12], 16) / 16**12 * total
-    for target in targets:
-        point -= target.weight
+    for item in items:
+        point -= item.weight
         if point < 0:
-            return target
-    return targets[-1]
+            return item
+    return items[-1]
+
+
+def pick_target(targets: list[Target], key: str) -> Target:
+    """The target for the task keyed ``key``, drawn by weight."""
+    return pick_weighted(targets, key)
 
 
 class FunctionTest(BaseModel):
@@ -173,6 +186,12 @@ def answer_shape(target: Target, n_tests: int) -> str:
 
 def answer_model(target: Target) -> type[BaseModel]:
     return FunctionAnswer if target.style == Style.FUNCTION else ProgramAnswer
+
+
+def shared_answer_model(targets: list[Target]) -> type[BaseModel] | None:
+    """The answer model every target shares (asked as structured output), or None when they differ."""
+    models = {answer_model(t) for t in targets}
+    return models.pop() if len(models) == 1 else None
 
 
 def parse_answer(target: Target, text: str) -> FunctionAnswer | ProgramAnswer:

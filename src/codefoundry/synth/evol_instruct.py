@@ -18,7 +18,6 @@ survivor again, with another operator. Lineage records the operator, the round a
 
 from __future__ import annotations
 
-import hashlib
 import re
 from enum import StrEnum
 
@@ -26,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from codefoundry.pipeline.stage import StageResult
 from codefoundry.records import Lineage, Problem, Task
+from codefoundry.synth.answer import pick_weighted
 from codefoundry.synth.teacher_prompt import (
     ParseError,
     Sample,
@@ -154,14 +154,8 @@ class Pair(BaseModel):
 
 
 def pick_operator(operators: list[OperatorSpec], key: str) -> OperatorSpec:
-    """The operator for ``key`` (an instruction and a round), by weight, from a hash: stable everywhere."""
-    total = sum(op.weight for op in operators)
-    point = int(hashlib.sha256(key.encode()).hexdigest()[:12], 16) / 16**12 * total
-    for op in operators:
-        point -= op.weight
-        if point < 0:
-            return op
-    return operators[-1]
+    """The operator for ``key`` (an instruction and a round), drawn by weight."""
+    return pick_weighted(operators, key)
 
 
 class EvolvePrompt(TeacherPrompt[Evolution, str]):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from codefoundry.pipeline.stage import StageResult
 from codefoundry.records import Lineage, Problem
-from codefoundry.synth.answer import Origin, answer_model, answer_shape, parse_answer, target_phrase
+from codefoundry.synth.answer import Origin, answer_shape, parse_answer, shared_answer_model, target_phrase
 from codefoundry.synth.teacher_prompt import Sample, TeacherPrompt
 from codefoundry.synth.verified import VerifiedSynth, VerifiedSynthConfig
 
@@ -35,8 +35,7 @@ class ImplementPrompt(TeacherPrompt[Problem, object]):
 
     def __init__(self, stage: Implement) -> None:
         self.stage = stage
-        models = {answer_model(t) for t in stage.config.targets}
-        self.response_model = models.pop() if len(models) == 1 else None  # type: ignore[misc]
+        self.response_model = shared_answer_model(stage.config.targets)  # type: ignore[misc]
 
     def prompt(self, record: Problem) -> str:
         target = self.stage.target_of(record)

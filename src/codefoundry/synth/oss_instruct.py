@@ -21,11 +21,11 @@ from codefoundry.synth.answer import (
     LANGUAGE_NAMES,
     Origin,
     TargetLanguage,
-    answer_model,
     answer_shape,
     parse_answer,
     positional_arity,  # noqa: F401 - re-exported: older imports read them from here
     shape_args,  # noqa: F401
+    shared_answer_model,
     target_phrase,
 )
 from codefoundry.synth.teacher_prompt import Sample, TeacherPrompt
@@ -77,8 +77,7 @@ class OssInstructPrompt(TeacherPrompt[Seed, object]):
         self.stage = stage
         self.config: OssInstructConfig = stage.config
         # structured output only when every target answers in the same shape
-        models = {answer_model(t) for t in self.config.targets}
-        self.response_model = models.pop() if len(models) == 1 else None  # type: ignore[misc]
+        self.response_model = shared_answer_model(self.config.targets)  # type: ignore[misc]
 
     def prompt(self, record: Seed) -> str:
         cfg = self.config

@@ -70,6 +70,12 @@ class SelfInstructConfig(TeacherStageConfig):
     keep_inputs: bool = Field(False, description="pass the seed problems on with the new instructions")
     seed: int = Field(0, description="draws the few-shot examples")
 
+    def blocked_pattern(self) -> re.Pattern[str] | None:
+        """The blocked keywords as whole words, any case (None when there are none)."""
+        if not self.blocked:
+            return None
+        return re.compile(r"\b(" + "|".join(map(re.escape, self.blocked)) + r")\b", re.IGNORECASE)
+
 
 class FewShot(BaseModel):
     """One few-shot request of a round: its place and the examples it shows."""
@@ -111,13 +117,14 @@ def clean(text: str) -> str:
     return text.strip().strip('"').strip()
 
 
-def rejection(text: str, cfg: SelfInstructConfig, blocked: re.Pattern[str] | None) -> tuple[SelfInstructDrop, str] | None:
+def rejection(text: str, cfg: SelfInstructConfig) -> tuple[SelfInstructDrop, str] | None:
     """Why the paper's filters reject an instruction (before novelty), or None."""
     words = len(text.split())
     if words < cfg.min_words:
         return SelfInstructDrop.TOO_SHORT, f"{words} words (< {cfg.min_words})"
     if words > cfg.max_words:
         return SelfInstructDrop.TOO_LONG, f"{words} words (> {cfg.max_words})"
+    blocked = cfg.blocked_pattern()  # compiled once: ``re`` caches it
     if blocked is not None and (found := blocked.search(text)):
         return SelfInstructDrop.BLOCKED_KEYWORD, f"mentions {found.group(0)!r}"
     if not text[0].isalnum():
@@ -151,12 +158,11 @@ class SelfInstruct(TeacherStage[Problem, Problem]):
         for problem in records:
             pool.keep(problem.task.id, problem.task.prompt)
             texts[problem.task.id] = problem.task.prompt
-        blocked = re.compile(r"\b(" + "|".join(map(re.escape, cfg.blocked)) + r")\b", re.IGNORECASE) if cfg.blocked else None
         generated: list[str] = []
         for round_number in range(1, cfg.rounds + 1):
             requests = [self._few_shot(round_number, i, seeds, generated) for i in range(cfg.prompts_per_round)]
             samples = await self.ask(self.task(), requests, result)
-            kept = await self.context.services.in_python(self._filter, samples, pool, texts, blocked, result)
+            kept = await self.context.services.in_python(self._filter, samples, pool, texts, result)
             generated.extend(p.task.prompt for p in kept)
             result.records.extend(kept)
         return result
@@ -174,7 +180,6 @@ class SelfInstruct(TeacherStage[Problem, Problem]):
         samples: list[Sample],
         pool: NoveltyFilter,
         texts: dict[str, str],
-        blocked: re.Pattern[str] | None,
         result: StageResult[Problem],
     ) -> list[Problem]:
         """The samples' instructions that pass every filter, in answer order; the others as drops."""
@@ -189,7 +194,7 @@ class SelfInstruct(TeacherStage[Problem, Problem]):
                     lineage=Lineage(round=request.round),
                 )
                 problem = Problem(task=task)
-                why = rejection(text, self.config, blocked) if text else (SelfInstructDrop.TOO_SHORT, "empty")
+                why = rejection(text, self.config) if text else (SelfInstructDrop.TOO_SHORT, "empty")
                 if why is None and task.id in texts:
                     why = SelfInstructDrop.NOT_NOVEL, "the same instruction is already in the pool"
                 if why is None:

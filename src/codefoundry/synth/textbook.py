@@ -26,9 +26,9 @@ from codefoundry.records import Lineage, Problem, Provenance, Record, Style
 from codefoundry.synth.answer import (
     LANGUAGE_NAMES,
     Origin,
-    answer_model,
     answer_shape,
     parse_answer,
+    shared_answer_model,
     target_phrase,
 )
 from codefoundry.synth.teacher_prompt import ParseError, Sample, TeacherPrompt
@@ -193,8 +193,7 @@ class ExercisePrompt(TeacherPrompt[Section, object]):
 
     def __init__(self, stage: Textbook) -> None:
         self.stage = stage
-        models = {answer_model(t) for t in stage.config.targets}
-        self.response_model = models.pop() if len(models) == 1 else None  # type: ignore[misc]
+        self.response_model = shared_answer_model(stage.config.targets)  # type: ignore[misc]
 
     def prompt(self, record: Section) -> str:
         target = self.stage.target_of(record)
